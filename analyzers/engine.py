@@ -1,0 +1,230 @@
+"""The engine: a workspace of per-file facts, resolved into a project model, checked by the rules.
+
+Used the same way by the CLI (one scan, one check) and the language server (one scan, then `update_file` per
+edit and `check` again: only the edited file is re-extracted; resolution and rules run over cached facts).
+"""
+
+from __future__ import annotations
+
+import os
+import traceback
+from collections.abc import Callable, Iterable
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from analyzers.cache import FactCache
+from analyzers.config import Config, code_matches
+from analyzers.discovery import MAX_FILE_BYTES, discover, language_of
+from analyzers.extract import digest, extract_file
+from analyzers.extractors import extractors
+from analyzers.facts import FileFacts
+from analyzers.model import Finding, Project
+from analyzers.resolve import ModelBuilder
+from analyzers.rules import Rule, all_rules
+from analyzers.suppressions import UNUSED_CODE, apply_suppressions
+
+# Below this many files to extract, worker processes cost more to start than they save.
+PARALLEL_THRESHOLD = 150
+
+Progress = Callable[[int, int], None]
+
+
+@dataclass(slots=True)
+class CheckResult:
+    project: Project
+    findings: dict[str, list[Finding]]  # by project-relative path, sorted by position
+    failures: list[str] = field(default_factory=list)  # contained extractor/rule errors
+    notes: dict[str, list[str]] = field(default_factory=dict)  # per-file notes (skipped files, ...)
+
+    def all_findings(self) -> list[Finding]:
+        return [finding for path in sorted(self.findings) for finding in self.findings[path]]
+
+
+class Workspace:
+    def __init__(self, root: Path, config: Config | None = None, use_cache: bool = False) -> None:
+        self.root = root.resolve()
+        self.config = config or Config()
+        self.files: dict[str, FileFacts] = {}
+        self.cache = FactCache(self.root) if use_cache else None
+        self._result: CheckResult | None = None
+
+    # ------------------------------------------------------------------ files
+
+    def relative(self, path: Path | str) -> str | None:
+        try:
+            return Path(path).resolve().relative_to(self.root).as_posix()
+        except ValueError:
+            return None
+
+    def scan(self, paths: Iterable[Path] | None = None, progress: Progress | None = None,
+             cancelled: Callable[[], bool] | None = None, jobs: int | None = None) -> None:
+        """Discover and extract every file under `paths` (default: the root)."""
+        found = list(discover(self.root, list(paths or [self.root]), self.config.exclude))
+        total = len(found)
+        pending: list[tuple[str, bytes]] = []
+        done = 0
+        for relative in found:
+            if cancelled is not None and cancelled():
+                return
+            data = self._read(relative)
+            if data is None:
+                continue
+            cached = self.cache.get(relative, digest(data)) if self.cache else None
+            if cached is not None:
+                self.files[relative] = cached
+                done += 1
+            else:
+                pending.append((relative, data))
+        if progress is not None:
+            progress(done, total)
+        for facts in self._extract_all(pending, jobs, cancelled):
+            self.files[facts.path] = facts
+            if self.cache is not None:
+                self.cache.put(facts)
+            done += 1
+            if progress is not None and (done % 25 == 0 or done == total):
+                progress(done, total)
+        if self.cache is not None:
+            self.cache.retain(set(self.files))
+            self.cache.save()
+        self._result = None
+
+    def _read(self, relative: str) -> bytes | None:
+        path = self.root / relative
+        try:
+            if path.stat().st_size > MAX_FILE_BYTES:
+                facts = FileFacts(path=relative, language=language_of(relative) or "text", digest="")
+                facts.notes.append(f"skipped: larger than {MAX_FILE_BYTES // 1_000_000} MB")
+                self.files[relative] = facts
+                return None
+            return path.read_bytes()
+        except OSError as error:
+            facts = FileFacts(path=relative, language=language_of(relative) or "text", digest="")
+            facts.notes.append(f"skipped: cannot read ({error.strerror or error})")
+            self.files[relative] = facts
+            return None
+
+    def _extract_all(self, pending: list[tuple[str, bytes]], jobs: int | None,
+                     cancelled: Callable[[], bool] | None):
+        workers = jobs if jobs is not None else (os.cpu_count() or 1)
+        if workers <= 1 or len(pending) < PARALLEL_THRESHOLD:
+            for relative, data in pending:
+                if cancelled is not None and cancelled():
+                    return
+                yield extract_file(relative, data)
+            return
+        chunk = max(8, len(pending) // (workers * 8))
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            paths = [relative for relative, _ in pending]
+            blobs = [data for _, data in pending]
+            for facts in pool.map(extract_file, paths, blobs, chunksize=chunk):
+                if cancelled is not None and cancelled():
+                    pool.shutdown(wait=False, cancel_futures=True)
+                    return
+                yield facts
+
+    def update_file(self, relative: str, data: bytes) -> FileFacts:
+        """Re-extract one file (an edit in the editor, a change on disk)."""
+        current = self.files.get(relative)
+        new_digest = digest(data)
+        if current is not None and current.digest == new_digest:
+            return current
+        facts = extract_file(relative, data)
+        self.files[relative] = facts
+        self._result = None
+        return facts
+
+    def remove_file(self, relative: str) -> None:
+        if self.files.pop(relative, None) is not None:
+            self._result = None
+
+    # ------------------------------------------------------------------ checking
+
+    def rules(self) -> list[Rule]:
+        every = all_rules()
+        enabled = self.config.enabled_codes({code: rule.default_enabled for code, rule in every.items()})
+        return [rule for code, rule in every.items() if code in enabled and code != UNUSED_CODE]
+
+    def resolve(self) -> tuple[Project, list[str]]:
+        builder = ModelBuilder(root=str(self.root), files=self.files)
+        failures: list[str] = []
+        for extractor in extractors():
+            try:
+                extractor.resolve(builder)
+            except Exception as error:  # contained: the other frameworks still resolve
+                failures.append(_describe(f"resolve step {extractor.__name__.rsplit('.', 1)[-1]}", error))
+        if self.config.database:
+            builder.project.dialect = self.config.database
+            builder.project.dialect_source = "configuration"
+        self._attach_imports(builder.project)
+        return builder.project, failures + builder.failures
+
+    def _attach_imports(self, project: Project) -> None:
+        """Give each declaration and endpoint its file's imports, so fixes can add what they use."""
+        for table in project.tables.values():
+            for declaration in table.declarations:
+                module = self._module(declaration.location.path)
+                if module is not None:
+                    declaration.file_imports = module.imports
+                    declaration.imports_line = module.imports_end
+        for endpoint in project.endpoints:
+            module = self._module(endpoint.location.path)
+            if module is not None:
+                endpoint.file_imports = module.imports
+                endpoint.imports_line = module.imports_end
+
+    def _module(self, path: str):
+        facts = self.files.get(path)
+        return facts.python if facts is not None else None
+
+    def check(self) -> CheckResult:
+        if self._result is not None:
+            return self._result
+        project, failures = self.resolve()
+        raw: list[Finding] = []
+        for rule in self.rules():
+            try:
+                raw.extend(rule.check(project, self.config.options_for(rule.code, rule.options)))
+            except Exception as error:
+                failures.append(_describe(f"rule {rule.code}", error))
+        by_path: dict[str, list[Finding]] = {}
+        seen: set[tuple[str, str]] = set()
+        for finding in raw:
+            key = (finding.fingerprint, finding.location.path)
+            if key in seen:
+                continue
+            seen.add(key)
+            ignored = self.config.ignored_for(finding.location.path)
+            if ignored and code_matches(finding.code, ignored):
+                continue
+            by_path.setdefault(finding.location.path, []).append(finding)
+        report_unused = UNUSED_CODE in self.config.enabled_codes({UNUSED_CODE: True}) and not code_matches(
+            UNUSED_CODE, self.config.ignored_for(""))
+        results: dict[str, list[Finding]] = {}
+        notes: dict[str, list[str]] = {}
+        for path, facts in self.files.items():
+            failures.extend(facts.failures)
+            if facts.notes:
+                notes[path] = list(facts.notes)
+            findings = by_path.pop(path, [])
+            if facts.comments:
+                findings = apply_suppressions(
+                    findings, facts,
+                    report_unused and not code_matches(UNUSED_CODE, self.config.ignored_for(path)))
+            if findings:
+                results[path] = sorted(findings, key=_position)
+        for path, findings in by_path.items():  # findings in files we do not hold (should not happen)
+            results[path] = sorted(findings, key=_position)
+        self._result = CheckResult(project, results, failures, notes)
+        return self._result
+
+
+def _position(finding: Finding) -> tuple[int, int, str]:
+    start = finding.location.span.start
+    return (start.line, start.column, finding.code)
+
+
+def _describe(what: str, error: Exception) -> str:
+    where = traceback.extract_tb(error.__traceback__)[-1]
+    return f"{what} failed: {type(error).__name__}: {error} ({where.filename.rsplit('/', 1)[-1]}:{where.lineno})"

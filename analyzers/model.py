@@ -1,0 +1,278 @@
+"""The backend model: what rules read.
+
+Extractors turn syntax into these language-neutral records; the resolver joins them across files into a
+`Project`; rules read only the `Project`. Positions are 0-based (line, character column) pairs and paths are
+project-relative with `/` separators. Nothing here knows about LSP.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+# --------------------------------------------------------------------------------------------- positions
+
+
+@dataclass(frozen=True, slots=True)
+class Position:
+    line: int
+    column: int
+
+
+@dataclass(frozen=True, slots=True)
+class Span:
+    start: Position
+    end: Position
+
+    @staticmethod
+    def at(line: int, column: int, end_line: int | None = None, end_column: int | None = None) -> Span:
+        return Span(Position(line, column), Position(end_line if end_line is not None else line,
+                                                     end_column if end_column is not None else column))
+
+
+@dataclass(frozen=True, slots=True)
+class Location:
+    path: str
+    span: Span
+
+    @property
+    def line(self) -> int:
+        return self.span.start.line
+
+
+# --------------------------------------------------------------------------------------------- fixes
+
+
+@dataclass(frozen=True, slots=True)
+class TextEdit:
+    """Replace `span` of the file at `path` with `new_text` (an insertion when the span is empty)."""
+
+    path: str
+    span: Span
+    new_text: str
+
+
+@dataclass(frozen=True, slots=True)
+class CreateFile:
+    path: str
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Fix:
+    title: str
+    edits: tuple[TextEdit, ...] = ()
+    creates: tuple[CreateFile, ...] = ()
+    safe: bool = True
+
+
+# --------------------------------------------------------------------------------------------- schema
+
+ColumnOrigin = Literal["own", "inherited", "framework", "migration"]
+
+
+@dataclass(slots=True)
+class Column:
+    name: str
+    type: str | None = None
+    location: Location | None = None
+    origin: ColumnOrigin = "own"
+    # e.g. "TimestampMixin (app/models/base.py)" or "migration 3f2a (alembic/versions/3f2a_add.py)"
+    origin_detail: str | None = None
+    primary_key: bool = False
+    unique: bool = False
+    indexed: bool = False
+    nullable: bool | None = None
+    # Set when the framework or the declaration fills the value on insert / on update
+    # (server_default=now(), auto_now_add=True, default=datetime.utcnow, DEFAULT CURRENT_TIMESTAMP, ...).
+    auto_on_insert: bool = False
+    auto_on_update: bool = False
+    # Where a keyword argument can be appended to the column's declaration (before its closing parenthesis).
+    options_anchor: Location | None = None
+    # Where the column was declared as a constructor call with keyword options, its text (for fixes).
+    declaration_text: str | None = None
+    attributes: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class ForeignKey:
+    columns: tuple[str, ...]
+    target_table: str | None
+    target_columns: tuple[str, ...] = ()
+    on_delete: str | None = None
+    on_update: str | None = None
+    location: Location | None = None
+    # "constraint": a real database constraint; "convention": a *_id column with no constraint
+    kind: Literal["constraint", "convention"] = "constraint"
+    # The framework creates an index for it itself (Django's ForeignKey db_index=True by default).
+    framework_indexed: bool = False
+
+
+@dataclass(slots=True)
+class Index:
+    columns: tuple[str, ...]
+    unique: bool = False
+    partial: bool = False
+    name: str | None = None
+    location: Location | None = None
+    # "index", "primary_key", "unique", "column" (index=True on the column), "migration"
+    source: str = "index"
+
+
+@dataclass(slots=True)
+class TableDeclaration:
+    """One place that declares a table: a model class, a migration's create_table, a CREATE TABLE."""
+
+    kind: Literal["model", "migration", "sql"]
+    framework: str
+    location: Location
+    class_name: str | None = None
+    # Where a new column/field line can be inserted (start of a line) and the indentation it needs.
+    body_anchor: Location | None = None
+    body_indent: str = "    "
+    # Where a statement can be inserted after the declaration (start of the next line), for index fixes.
+    after_anchor: Location | None = None
+    after_indent: str = ""
+    # The declaration's own text pieces a fix may need (e.g. the model's framework module alias: "db.", "models.")
+    idiom: dict[str, str] = field(default_factory=dict)
+    # The imports of the declaring file (local name -> qualified name), filled by the engine for fixes.
+    file_imports: dict[str, str] = field(default_factory=dict)
+    imports_line: int = 0
+
+
+@dataclass(slots=True)
+class Table:
+    name: str
+    declarations: list[TableDeclaration] = field(default_factory=list)
+    columns: dict[str, Column] = field(default_factory=dict)
+    primary_key: tuple[str, ...] = ()
+    foreign_keys: list[ForeignKey] = field(default_factory=list)
+    indexes: list[Index] = field(default_factory=list)
+    # An association / join table (a secondary table of a many-to-many, a Django auto M2M through table).
+    is_association: bool = False
+    # The table is only read (a view, a reflected/unmanaged table); DB002 does not apply.
+    read_only: bool = False
+    # Unmanaged (Django managed=False): the schema lives elsewhere.
+    managed: bool = True
+
+    @property
+    def primary(self) -> TableDeclaration | None:
+        """The declaration a developer would edit: the model, else a migration, else SQL."""
+        for kind in ("model", "migration", "sql"):
+            for declaration in self.declarations:
+                if declaration.kind == kind:
+                    return declaration
+        return None
+
+    def leading_index_columns(self) -> set[str]:
+        """Columns that lead an index (index, unique, primary key), which is what a lookup by them can use."""
+        leads = {index.columns[0] for index in self.indexes if index.columns and not index.partial}
+        if self.primary_key:
+            leads.add(self.primary_key[0])
+        leads.update(column.name for column in self.columns.values() if column.indexed or column.unique)
+        return leads
+
+    def covered_by_index(self, columns: tuple[str, ...]) -> bool:
+        """True when an index (or PK/unique) has `columns` as its leading columns, in order."""
+        candidates = [index.columns for index in self.indexes if not index.partial]
+        if self.primary_key:
+            candidates.append(self.primary_key)
+        candidates.extend((column.name,) for column in self.columns.values() if column.indexed or column.unique)
+        return any(candidate[: len(columns)] == columns for candidate in candidates)
+
+
+# --------------------------------------------------------------------------------------------- HTTP API
+
+ParameterSource = Literal["query", "path", "body", "header", "cookie", "dependency", "request", "unknown"]
+ReturnKind = Literal["collection", "item", "none", "unknown"]
+
+
+@dataclass(slots=True)
+class Parameter:
+    name: str
+    source: ParameterSource
+    annotation: str | None = None
+    default: str | None = None
+    location: Location | None = None
+    # For a dependency: the parameters it declares, resolved through Depends(...) chains.
+    via: str | None = None
+
+
+@dataclass(slots=True)
+class QueryCall:
+    """A data access call in a handler (or the service it calls) that a pagination fix could page."""
+
+    text: str
+    location: Location
+    # "all": returns every row (.all(), .objects.all(), list(...)); "paged": already offset/limit or paginate;
+    # "capped": a constant limit only.
+    kind: Literal["all", "paged", "capped"]
+    # Where `.offset(offset).limit(limit)` (or the framework's equivalent) can be inserted.
+    insert_anchor: Location | None = None
+    style: str = "sqlalchemy"
+
+
+@dataclass(slots=True)
+class Endpoint:
+    framework: str
+    methods: tuple[str, ...]
+    path: str
+    handler: str
+    location: Location
+    parameters: list[Parameter] = field(default_factory=list)
+    returns: ReturnKind = "unknown"
+    returns_detail: str | None = None
+    # Human-readable evidence that the client can page through the result, empty when none was found.
+    pagination: list[str] = field(default_factory=list)
+    # A constant bound on the result (LIMIT 20): bounds the response, but the client cannot get the rest.
+    hard_cap: str | None = None
+    queries: list[QueryCall] = field(default_factory=list)
+    auth: list[str] = field(default_factory=list)
+    validation: list[str] = field(default_factory=list)
+    # Where a new parameter can be inserted into the handler's signature, and with which separator.
+    parameters_anchor: Location | None = None
+    parameters_empty: bool = True
+    # The module alias the handler's file uses for the framework's query-parameter helper, if imported.
+    idiom: dict[str, str] = field(default_factory=dict)
+    # The imports of the handler's file (local name -> qualified name), filled by the engine for fixes.
+    file_imports: dict[str, str] = field(default_factory=dict)
+    imports_line: int = 0
+
+
+# --------------------------------------------------------------------------------------------- project
+
+
+@dataclass(slots=True)
+class Project:
+    root: str
+    stacks: set[str] = field(default_factory=set)
+    dialect: str | None = None
+    dialect_source: str | None = None
+    settings: dict[str, str] = field(default_factory=dict)
+    tables: dict[str, Table] = field(default_factory=dict)
+    endpoints: list[Endpoint] = field(default_factory=list)
+    # Alembic revisions from base to head, as (revision id, path).
+    migration_order: list[tuple[str, str]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    def table(self, name: str) -> Table | None:
+        return self.tables.get(name) or self.tables.get(name.lower())
+
+
+# --------------------------------------------------------------------------------------------- findings
+
+
+@dataclass(slots=True)
+class Finding:
+    code: str
+    name: str
+    severity: Literal["error", "warning", "info", "hint"]
+    message: str
+    location: Location
+    fingerprint: str
+    fix: Fix | None = None
+    related: list[Location] = field(default_factory=list)
+
+    @property
+    def fixable(self) -> bool:
+        return self.fix is not None

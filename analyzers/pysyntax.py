@@ -1,0 +1,899 @@
+"""A compact, serialisable summary of one Python module, built from its tree-sitter tree.
+
+Framework extractors read this summary instead of the syntax tree: imports resolved to qualified names,
+classes (bases, keywords, body assignments, nested classes, methods), functions (decorators, parameters,
+the calls and returns in their bodies), module-level assignments and calls, and comments. Expressions are
+kept as small `Expr` records (names, calls, constants, subscripts, ...), not as nodes, so the summary can be
+cached on disk and shipped between processes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from tree_sitter import Node
+
+from analyzers.model import Position, Span
+from analyzers.parsing import SourceText, captures, parse
+
+# --------------------------------------------------------------------------------------------- expressions
+
+
+@dataclass(frozen=True, slots=True)
+class Expr:
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class Name(Expr):
+    """An identifier or a dotted chain of identifiers: `Column`, `sa.Column`, `settings.DATABASES`."""
+
+    dotted: str
+
+
+@dataclass(frozen=True, slots=True)
+class Attr(Expr):
+    """An attribute of something that is not a plain name, e.g. `db.query(Order).all`."""
+
+    value: Expr
+    attr: str
+
+
+@dataclass(frozen=True, slots=True)
+class Call(Expr):
+    func: Expr
+    args: tuple[Expr, ...]
+    kwargs: tuple[tuple[str, Expr], ...]
+    # The position of the closing parenthesis: where a keyword argument can be appended.
+    close: Position
+    # `*args` / `**kwargs` in the call
+    star: bool = False
+
+    def kwarg(self, name: str) -> Expr | None:
+        for key, value in self.kwargs:
+            if key == name:
+                return value
+        return None
+
+    @property
+    def func_name(self) -> str:
+        """The dotted name of the callee, or its last attribute for chained calls (`...all` → `all`)."""
+        if isinstance(self.func, Name):
+            return self.func.dotted
+        if isinstance(self.func, Attr):
+            return self.func.attr
+        return ""
+
+
+@dataclass(frozen=True, slots=True)
+class Const(Expr):
+    value: str | int | float | bool | None
+
+
+@dataclass(frozen=True, slots=True)
+class FString(Expr):
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Subscript(Expr):
+    value: Expr
+    index: tuple[Expr, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Seq(Expr):
+    kind: str  # "list" | "tuple" | "set" | "dict"
+    items: tuple[Expr, ...]
+    # For dicts: the keys, aligned with items
+    keys: tuple[Expr, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class BinOp(Expr):
+    op: str
+    left: Expr
+    right: Expr
+
+
+@dataclass(frozen=True, slots=True)
+class Lambda(Expr):
+    body: Expr
+
+
+@dataclass(frozen=True, slots=True)
+class Raw(Expr):
+    kind: str
+    text: str
+
+
+# --------------------------------------------------------------------------------------------- statements
+
+
+@dataclass(frozen=True, slots=True)
+class Assign:
+    targets: tuple[str, ...]
+    annotation: Expr | None
+    value: Expr | None
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class Param:
+    name: str
+    annotation: Expr | None
+    default: Expr | None
+    kind: str  # "positional" | "keyword_only" | "var_positional" | "var_keyword"
+    span: Span
+
+
+@dataclass(slots=True)
+class Function:
+    name: str
+    qualname: str
+    decorators: list[Expr]
+    params: list[Param]
+    returns: Expr | None
+    is_async: bool
+    span: Span
+    name_span: Span
+    # Where a new parameter can be inserted: just before the closing parenthesis of the parameter list.
+    params_close: Position
+    # Outermost calls in the body (nested calls are inside them), in source order.
+    calls: list[Call] = field(default_factory=list)
+    # Values of `return` statements (None for a bare return).
+    returns_values: list[Expr | None] = field(default_factory=list)
+    # Assignments in the body.
+    assigns: list[Assign] = field(default_factory=list)
+    # Spans of loops (for/while/comprehensions) in the body.
+    loops: list[Span] = field(default_factory=list)
+    # Spans of `with` statements in the body, with their context expressions.
+    withs: list[tuple[Span, tuple[Expr, ...]]] = field(default_factory=list)
+    # Spans of try statements, with (handler type text, handler span, handler body has raise) triples.
+    handlers: list[tuple[str, Span, bool]] = field(default_factory=list)
+    # The class the function is a method of, if any.
+    owner: str | None = None
+    body_indent: str = "    "
+
+
+@dataclass(slots=True)
+class Class:
+    name: str
+    qualname: str
+    bases: list[Expr]
+    keywords: dict[str, Expr]
+    decorators: list[Expr]
+    assigns: list[Assign]
+    classes: list[Class]
+    methods: list[Function]
+    span: Span
+    name_span: Span
+    # The first line after the class body's last statement and the body's indentation: where a new
+    # field can be inserted.
+    body_end: Position
+    body_indent: str
+
+    def nested(self, name: str) -> Class | None:
+        return next((cls for cls in self.classes if cls.name == name), None)
+
+    def assigned(self, name: str) -> Expr | None:
+        for assign in self.assigns:
+            if name in assign.targets:
+                return assign.value
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class Comment:
+    line: int
+    column: int
+    text: str
+
+
+@dataclass(slots=True)
+class Module:
+    module: str  # dotted module name, e.g. "app.models.order"
+    path: str
+    imports: dict[str, str]  # local name -> qualified name
+    classes: list[Class]
+    functions: list[Function]  # every function, methods and nested ones included
+    assigns: list[Assign]  # module level
+    calls: list[Call]  # module-level expression statements that are calls
+    comments: list[Comment]
+    has_errors: bool
+    line_count: int
+    is_package_init: bool = False
+    # The 0-based line after the last top-level import (or after the docstring): where a fix adds imports.
+    imports_end: int = 0
+
+    def resolve(self, dotted: str) -> str:
+        """The qualified name `dotted` refers to in this module (through its imports), or itself."""
+        head, _, rest = dotted.partition(".")
+        target = self.imports.get(head)
+        if target is None:
+            return dotted
+        return f"{target}.{rest}" if rest else target
+
+    def top_level_functions(self) -> list[Function]:
+        return [fn for fn in self.functions if fn.qualname == fn.name]
+
+
+# --------------------------------------------------------------------------------------------- building
+
+_STRUCTURE_QUERY = """
+(function_definition) @function
+(class_definition) @class
+(call) @call
+(return_statement) @return
+(assignment) @assign
+(for_statement) @loop
+(while_statement) @loop
+(list_comprehension) @loop
+(set_comprehension) @loop
+(dictionary_comprehension) @loop
+(generator_expression) @loop
+(with_statement) @with
+(try_statement) @try
+(comment) @comment
+"""
+
+_STATEMENT_TYPES = frozenset(
+    {
+        "expression_statement",
+        "return_statement",
+        "if_statement",
+        "for_statement",
+        "while_statement",
+        "with_statement",
+        "try_statement",
+        "block",
+        "module",
+    }
+)
+
+
+class _Builder:
+    def __init__(self, data: bytes, module: str, path: str) -> None:
+        self.src = SourceText(data)
+        self.module = module
+        self.path = path
+
+    # ---- expressions
+
+    def expr(self, node: Node | None, depth: int = 0) -> Expr | None:
+        if node is None:
+            return None
+        span = self.src.span(node)
+        kind = node.type
+        if depth > 40:
+            return Raw(span, kind, self.src.text(node)[:200])
+        if kind == "identifier":
+            return Name(span, self.src.text(node))
+        if kind == "attribute":
+            obj = self.expr(node.child_by_field_name("object"), depth + 1)
+            attr_node = node.child_by_field_name("attribute")
+            attr = self.src.text(attr_node) if attr_node is not None else ""
+            if isinstance(obj, Name):
+                return Name(span, f"{obj.dotted}.{attr}")
+            if obj is None:
+                return Raw(span, kind, self.src.text(node)[:200])
+            return Attr(span, obj, attr)
+        if kind == "call":
+            return self.call(node, depth)
+        if kind == "string":
+            return self.string(node, span)
+        if kind == "concatenated_string":
+            parts = [self.expr(child, depth + 1) for child in node.named_children]
+            if all(isinstance(part, Const) for part in parts):
+                return Const(span, "".join(str(part.value) for part in parts if isinstance(part, Const)))
+            return FString(span, self.src.text(node))
+        if kind == "integer":
+            text = self.src.text(node).replace("_", "")
+            try:
+                return Const(span, int(text, 0))
+            except ValueError:
+                return Raw(span, kind, text)
+        if kind == "float":
+            try:
+                return Const(span, float(self.src.text(node).replace("_", "")))
+            except ValueError:
+                return Raw(span, kind, self.src.text(node))
+        if kind in ("true", "false"):
+            return Const(span, kind == "true")
+        if kind == "none":
+            return Const(span, None)
+        if kind in ("subscript", "generic_type"):
+            return self.subscript(node, span, depth)
+        if kind == "type":
+            inner = node.named_children[0] if node.named_children else None
+            return self.expr(inner, depth + 1) if inner is not None else None
+        if kind in ("list", "tuple", "set", "expression_list", "pattern_list", "tuple_pattern"):
+            items = tuple(e for e in (self.expr(child, depth + 1) for child in node.named_children) if e)
+            return Seq(span, "tuple" if kind in ("expression_list", "pattern_list", "tuple_pattern") else kind,
+                       items)
+        if kind == "dictionary":
+            keys: list[Expr] = []
+            values: list[Expr] = []
+            for pair in node.named_children:
+                if pair.type != "pair":
+                    continue
+                key = self.expr(pair.child_by_field_name("key"), depth + 1)
+                value = self.expr(pair.child_by_field_name("value"), depth + 1)
+                if key is not None and value is not None:
+                    keys.append(key)
+                    values.append(value)
+            return Seq(span, "dict", tuple(values), tuple(keys))
+        if kind == "binary_operator":
+            left = self.expr(node.child_by_field_name("left"), depth + 1)
+            right = self.expr(node.child_by_field_name("right"), depth + 1)
+            operator = node.child_by_field_name("operator")
+            if left is not None and right is not None:
+                return BinOp(span, self.src.text(operator) if operator else "?", left, right)
+        if kind == "parenthesized_expression" and node.named_children:
+            return self.expr(node.named_children[0], depth + 1)
+        if kind == "lambda":
+            body = self.expr(node.child_by_field_name("body"), depth + 1)
+            if body is not None:
+                return Lambda(span, body)
+        if kind == "await" and node.named_children:
+            return self.expr(node.named_children[0], depth + 1)
+        if kind == "keyword_argument":
+            return self.expr(node.child_by_field_name("value"), depth + 1)
+        return Raw(span, kind, self.src.text(node)[:300])
+
+    def string(self, node: Node, span: Span) -> Expr:
+        is_fstring = any(child.type == "interpolation" for child in node.named_children)
+        if is_fstring:
+            return FString(span, self.src.text(node))
+        content = "".join(
+            self.src.text(child) for child in node.named_children if child.type in ("string_content",
+                                                                                      "escape_sequence")
+        )
+        return Const(span, content)
+
+    def subscript(self, node: Node, span: Span, depth: int) -> Expr:
+        if node.type == "generic_type":
+            children = node.named_children
+            value = self.expr(children[0], depth + 1) if children else None
+            index: list[Expr] = []
+            for child in children[1:]:
+                for inner in child.named_children if child.type == "type_parameter" else [child]:
+                    expr = self.expr(inner, depth + 1)
+                    if expr is not None:
+                        index.append(expr)
+            return Subscript(span, value or Raw(span, "generic", ""), tuple(index))
+        value = self.expr(node.child_by_field_name("value"), depth + 1)
+        subscripts = [child for child in node.children_by_field_name("subscript")]
+        index = []
+        for child in subscripts:
+            expr = self.expr(child, depth + 1)
+            if isinstance(expr, Seq) and expr.kind == "tuple":
+                index.extend(expr.items)
+            elif expr is not None:
+                index.append(expr)
+        return Subscript(span, value or Raw(span, "subscript", ""), tuple(index))
+
+    def call(self, node: Node, depth: int) -> Expr:
+        span = self.src.span(node)
+        func = self.expr(node.child_by_field_name("function"), depth + 1)
+        arguments = node.child_by_field_name("arguments")
+        args: list[Expr] = []
+        kwargs: list[tuple[str, Expr]] = []
+        star = False
+        close = span.end
+        if arguments is not None:
+            close = self.src.position(arguments.end_point)
+            close = Position(close.line, max(0, close.column - 1))
+            for child in arguments.named_children:
+                if child.type == "keyword_argument":
+                    key = child.child_by_field_name("name")
+                    value = self.expr(child.child_by_field_name("value"), depth + 1)
+                    if key is not None and value is not None:
+                        kwargs.append((self.src.text(key), value))
+                elif child.type in ("list_splat", "dictionary_splat"):
+                    star = True
+                elif child.type != "comment":
+                    expr = self.expr(child, depth + 1)
+                    if expr is not None:
+                        args.append(expr)
+        if func is None:
+            func = Raw(span, "callee", "")
+        return Call(span, func, tuple(args), tuple(kwargs), close, star)
+
+    # ---- statements
+
+    def params(self, node: Node | None) -> list[Param]:
+        if node is None:
+            return []
+        params: list[Param] = []
+        keyword_only = False
+        for child in node.named_children:
+            kind = child.type
+            span = self.src.span(child)
+            if kind == "identifier":
+                params.append(Param(self.src.text(child), None, None,
+                                    "keyword_only" if keyword_only else "positional", span))
+            elif kind in ("typed_parameter", "default_parameter", "typed_default_parameter"):
+                name_node = child.child_by_field_name("name")
+                if name_node is None:  # typed_parameter wraps its name (or a splat) as the first child
+                    name_node = child.named_children[0] if child.named_children else None
+                if name_node is None:
+                    continue
+                if name_node.type in ("list_splat_pattern", "dictionary_splat_pattern"):
+                    inner = name_node.named_children[0] if name_node.named_children else name_node
+                    params.append(Param(self.src.text(inner), self.expr(child.child_by_field_name("type")),
+                                        None, "var_positional" if name_node.type == "list_splat_pattern"
+                                        else "var_keyword", span))
+                    keyword_only = True
+                    continue
+                params.append(Param(self.src.text(name_node), self.expr(child.child_by_field_name("type")),
+                                    self.expr(child.child_by_field_name("value")),
+                                    "keyword_only" if keyword_only else "positional", span))
+            elif kind == "list_splat_pattern":
+                inner = child.named_children[0] if child.named_children else child
+                params.append(Param(self.src.text(inner), None, None, "var_positional", span))
+                keyword_only = True
+            elif kind == "dictionary_splat_pattern":
+                inner = child.named_children[0] if child.named_children else child
+                params.append(Param(self.src.text(inner), None, None, "var_keyword", span))
+            elif kind == "keyword_separator":
+                keyword_only = True
+        return params
+
+    def assign(self, node: Node) -> Assign | None:
+        left = node.child_by_field_name("left")
+        if left is None:
+            return None
+        if left.type in ("identifier", "attribute"):
+            targets: tuple[str, ...] = (self.src.text(left),)
+        elif left.type in ("pattern_list", "tuple_pattern"):
+            targets = tuple(self.src.text(child) for child in left.named_children if child.type == "identifier")
+        else:
+            return None
+        right = node.child_by_field_name("right")
+        value = self.expr(right) if right is not None and right.type != "assignment" else None
+        if right is not None and right.type == "assignment":  # a = b = value
+            inner = self.assign(right)
+            if inner is not None:
+                targets = targets + inner.targets
+                value = inner.value
+        return Assign(targets, self.expr(node.child_by_field_name("type")), value, self.src.span(node))
+
+    def decorators(self, node: Node) -> list[Expr]:
+        parent = node.parent
+        if parent is None or parent.type != "decorated_definition":
+            return []
+        result: list[Expr] = []
+        for child in parent.named_children:
+            if child.type == "decorator" and child.named_children:
+                expr = self.expr(child.named_children[0])
+                if expr is not None:
+                    result.append(expr)
+        return result
+
+    def definition_span(self, node: Node) -> Span:
+        """The span of a def/class including its decorators."""
+        parent = node.parent
+        if parent is not None and parent.type == "decorated_definition":
+            return Span(self.src.position(parent.start_point), self.src.position(node.end_point))
+        return self.src.span(node)
+
+    def body_indent(self, body: Node | None) -> str:
+        if body is None or not body.named_children:
+            return "    "
+        first = body.named_children[0]
+        line = self.src.line_text(first.start_point[0])
+        return line[: len(line) - len(line.lstrip())] or "    "
+
+
+def _qualname(node: Node, src: SourceText) -> tuple[str, str | None]:
+    """The dotted path of enclosing classes and functions, and the innermost enclosing class name."""
+    parts: list[str] = []
+    owner: str | None = None
+    parent = node.parent
+    direct = True
+    while parent is not None:
+        if parent.type in ("class_definition", "function_definition"):
+            name_node = parent.child_by_field_name("name")
+            name = src.text(name_node) if name_node is not None else "?"
+            if parent.type == "class_definition":
+                parts.append(name)
+                if direct and owner is None:
+                    owner = name
+            else:
+                parts.append(f"{name}.<locals>")
+            direct = False
+        elif parent.type not in ("block", "decorated_definition"):
+            pass
+        parent = parent.parent
+    return ".".join(reversed(parts)), owner
+
+
+def _import_table(root: Node, src: SourceText, module: str, is_package: bool) -> dict[str, str]:
+    imports: dict[str, str] = {}
+    package_parts = module.split(".") if is_package else module.split(".")[:-1]
+    for node in root.children:
+        for statement in _import_statements(node):
+            if statement.type == "import_statement":
+                for child in statement.named_children:
+                    if child.type == "dotted_name":
+                        dotted = src.text(child)
+                        imports[dotted.split(".")[0]] = dotted.split(".")[0]
+                        imports[dotted] = dotted
+                    elif child.type == "aliased_import":
+                        name = child.child_by_field_name("name")
+                        alias = child.child_by_field_name("alias")
+                        if name is not None and alias is not None:
+                            imports[src.text(alias)] = src.text(name)
+            elif statement.type == "import_from_statement":
+                module_node = statement.child_by_field_name("module_name")
+                if module_node is None:
+                    continue
+                if module_node.type == "relative_import":
+                    text = src.text(module_node)
+                    dots = len(text) - len(text.lstrip("."))
+                    rest = text.lstrip(".")
+                    base = package_parts[: max(0, len(package_parts) - (dots - 1))]
+                    source_module = ".".join([*base, rest] if rest else base)
+                else:
+                    source_module = src.text(module_node)
+                for child in statement.children_by_field_name("name"):
+                    if child.type == "dotted_name":
+                        name = src.text(child)
+                        imports[name] = f"{source_module}.{name}" if source_module else name
+                    elif child.type == "aliased_import":
+                        name_node = child.child_by_field_name("name")
+                        alias = child.child_by_field_name("alias")
+                        if name_node is not None and alias is not None:
+                            name = src.text(name_node)
+                            imports[src.text(alias)] = f"{source_module}.{name}" if source_module else name
+    return imports
+
+
+def _import_statements(node: Node) -> list[Node]:
+    """Import statements at module level, including those inside `if TYPE_CHECKING:` / try blocks."""
+    if node.type in ("import_statement", "import_from_statement"):
+        return [node]
+    if node.type in ("if_statement", "try_statement", "block", "else_clause", "except_clause",
+                     "finally_clause"):
+        found: list[Node] = []
+        for child in node.named_children:
+            found.extend(_import_statements(child))
+        return found
+    return []
+
+
+def _imports_end(root: Node) -> int:
+    end = 0
+    for node in root.children:
+        if node.type in ("import_statement", "import_from_statement", "future_import_statement"):
+            end = node.end_point[0] + 1
+        elif end == 0 and node.type == "expression_statement" and node.named_children and \
+                node.named_children[0].type == "string":
+            end = node.end_point[0] + 1  # the module docstring
+    return end
+
+
+def summarize(data: bytes, module: str, path: str) -> Module:
+    """Parse Python source and summarise it. Never raises on bad input: broken code yields a partial summary."""
+    tree = parse("python", data)
+    root = tree.root_node
+    b = _Builder(data, module, path)
+    src = b.src
+    is_package = path.endswith("__init__.py")
+    imports = _import_table(root, src, module, is_package)
+
+    found = captures("python", _STRUCTURE_QUERY, root)
+    functions_by_id: dict[int, Function] = {}
+    classes_by_id: dict[int, Class] = {}
+    ordered_functions: list[Function] = []
+
+    for node in sorted(found.get("function", []), key=lambda n: n.start_byte):
+        name_node = node.child_by_field_name("name")
+        if name_node is None:
+            continue
+        name = src.text(name_node)
+        prefix, owner = _qualname(node, src)
+        parameters = node.child_by_field_name("parameters")
+        params_close = src.position(parameters.end_point) if parameters is not None else src.position(
+            name_node.end_point)
+        params_close = Position(params_close.line, max(0, params_close.column - 1))
+        first = node.children[0] if node.children else None
+        fn = Function(
+            name=name,
+            qualname=f"{prefix}.{name}" if prefix else name,
+            decorators=b.decorators(node),
+            params=b.params(parameters),
+            returns=b.expr(node.child_by_field_name("return_type")),
+            is_async=first is not None and first.type == "async",
+            span=b.definition_span(node),
+            name_span=src.span(name_node),
+            params_close=params_close,
+            owner=owner,
+            body_indent=b.body_indent(node.child_by_field_name("body")),
+        )
+        functions_by_id[node.id] = fn
+        ordered_functions.append(fn)
+
+    class_nodes = sorted(found.get("class", []), key=lambda n: n.start_byte)
+    for node in class_nodes:
+        name_node = node.child_by_field_name("name")
+        if name_node is None:
+            continue
+        name = src.text(name_node)
+        prefix, _ = _qualname(node, src)
+        bases: list[Expr] = []
+        keywords: dict[str, Expr] = {}
+        superclasses = node.child_by_field_name("superclasses")
+        if superclasses is not None:
+            for child in superclasses.named_children:
+                if child.type == "keyword_argument":
+                    key = child.child_by_field_name("name")
+                    value = b.expr(child.child_by_field_name("value"))
+                    if key is not None and value is not None:
+                        keywords[src.text(key)] = value
+                else:
+                    expr = b.expr(child)
+                    if expr is not None:
+                        bases.append(expr)
+        body = node.child_by_field_name("body")
+        assigns: list[Assign] = []
+        if body is not None:
+            for statement in body.named_children:
+                if statement.type == "expression_statement" and statement.named_children:
+                    inner = statement.named_children[0]
+                    if inner.type == "assignment":
+                        assign = b.assign(inner)
+                        if assign is not None:
+                            assigns.append(assign)
+        body_end_row = (body.end_point[0] + 1) if body is not None else node.end_point[0] + 1
+        # a body ending with a comment-only line still ends at the last statement's line
+        classes_by_id[node.id] = Class(
+            name=name,
+            qualname=f"{prefix}.{name}" if prefix else name,
+            bases=bases,
+            keywords=keywords,
+            decorators=b.decorators(node),
+            assigns=assigns,
+            classes=[],
+            methods=[],
+            span=b.definition_span(node),
+            name_span=src.span(name_node),
+            body_end=Position(body_end_row, 0),
+            body_indent=b.body_indent(body),
+        )
+
+    # attach methods and nested classes to their classes
+    top_classes: list[Class] = []
+    for node in class_nodes:
+        cls = classes_by_id.get(node.id)
+        if cls is None:
+            continue
+        container = _enclosing(node, ("class_definition", "function_definition"))
+        if container is not None and container.type == "class_definition" and container.id in classes_by_id:
+            classes_by_id[container.id].classes.append(cls)
+        elif container is None:
+            top_classes.append(cls)
+    for node in sorted(found.get("function", []), key=lambda n: n.start_byte):
+        fn = functions_by_id.get(node.id)
+        if fn is None:
+            continue
+        container = _enclosing(node, ("class_definition", "function_definition"))
+        if container is not None and container.type == "class_definition" and container.id in classes_by_id:
+            classes_by_id[container.id].methods.append(fn)
+
+    module_assigns: list[Assign] = []
+    module_calls: list[Call] = []
+
+    def owner_function(node: Node) -> Function | None:
+        container = _enclosing_body(node)
+        return functions_by_id.get(container.id) if container is not None else None
+
+    for node in found.get("call", []):
+        if not _is_outermost_call(node):
+            continue
+        fn = owner_function(node)
+        expr = b.expr(node)
+        if not isinstance(expr, Call):
+            continue
+        if fn is not None:
+            fn.calls.append(expr)
+        elif _enclosing(node, ("class_definition", "function_definition")) is None:
+            module_calls.append(expr)
+    for node in found.get("assign", []):
+        if node.parent is not None and node.parent.type == "assignment":
+            continue  # the inner part of a chained assignment
+        assign = b.assign(node)
+        if assign is None:
+            continue
+        fn = owner_function(node)
+        if fn is not None:
+            fn.assigns.append(assign)
+        elif node.parent is not None and node.parent.type == "expression_statement" and _enclosing(
+                node, ("class_definition",)) is None:
+            module_assigns.append(assign)
+    for node in found.get("return", []):
+        fn = owner_function(node)
+        if fn is not None:
+            value = node.named_children[0] if node.named_children else None
+            fn.returns_values.append(b.expr(value) if value is not None else None)
+    for node in found.get("loop", []):
+        fn = owner_function(node)
+        if fn is not None:
+            fn.loops.append(src.span(node))
+    for node in found.get("with", []):
+        fn = owner_function(node)
+        if fn is not None:
+            items: list[Expr] = []
+            for clause in node.named_children:
+                if clause.type == "with_clause":
+                    for item in clause.named_children:
+                        value = item.child_by_field_name("value")
+                        expr = b.expr(value if value is not None else item)
+                        if isinstance(expr, Raw) and expr.kind == "as_pattern" and value is None:
+                            inner = item.named_children[0] if item.named_children else None
+                            target = inner.named_children[0] if inner is not None and inner.named_children else None
+                            expr = b.expr(target) or expr
+                        if expr is not None:
+                            items.append(expr)
+            fn.withs.append((src.span(node), tuple(items)))
+    for node in found.get("try", []):
+        fn = owner_function(node)
+        if fn is None:
+            continue
+        for clause in node.named_children:
+            if clause.type != "except_clause":
+                continue
+            type_text = ""
+            for child in clause.named_children:
+                if child.type != "block":
+                    type_text = src.text(child)
+                    break
+            block = next((child for child in clause.named_children if child.type == "block"), None)
+            reraises = block is not None and "raise" in src.text(block)
+            fn.handlers.append((type_text, src.span(clause), reraises))
+
+    for fn in ordered_functions:
+        fn.calls.sort(key=lambda call: (call.span.start.line, call.span.start.column))
+
+    comments = [
+        Comment(node.start_point[0], src.position(node.start_point).column, src.text(node))
+        for node in found.get("comment", [])
+    ]
+    return Module(
+        module=module,
+        path=path,
+        imports=imports,
+        classes=top_classes,
+        functions=ordered_functions,
+        assigns=module_assigns,
+        calls=module_calls,
+        comments=comments,
+        has_errors=root.has_error,
+        line_count=root.end_point[0] + 1,
+        is_package_init=is_package,
+        imports_end=_imports_end(root),
+    )
+
+
+def _enclosing(node: Node, types: tuple[str, ...]) -> Node | None:
+    parent = node.parent
+    while parent is not None:
+        if parent.type in types:
+            return parent
+        parent = parent.parent
+    return None
+
+
+def _enclosing_body(node: Node) -> Node | None:
+    """The function whose body holds `node`; a parameter default belongs to the enclosing scope."""
+    previous = node
+    parent = node.parent
+    while parent is not None:
+        if parent.type == "function_definition":
+            body = parent.child_by_field_name("body")
+            if body is not None and body.id == previous.id:
+                return parent
+        previous = parent
+        parent = parent.parent
+    return None
+
+
+def _is_outermost_call(node: Node) -> bool:
+    """A call that is not inside another call (as its callee chain or an argument) within its statement."""
+    parent = node.parent
+    while parent is not None and parent.type not in _STATEMENT_TYPES:
+        if parent.type in ("call", "decorator"):
+            return False
+        if parent.type in ("function_definition", "class_definition", "lambda"):
+            return parent.type != "lambda"
+        parent = parent.parent
+    return True
+
+
+# --------------------------------------------------------------------------------------------- helpers for extractors
+
+
+def iter_calls(expr: Expr | None):
+    """Every call inside `expr`, outermost first (the callee chain and the arguments included)."""
+    if expr is None:
+        return
+    stack: list[Expr] = [expr]
+    while stack:
+        current = stack.pop()
+        if isinstance(current, Call):
+            yield current
+            stack.extend(reversed([value for _, value in current.kwargs]))
+            stack.extend(reversed(current.args))
+            stack.append(current.func)
+        elif isinstance(current, Attr):
+            stack.append(current.value)
+        elif isinstance(current, Subscript):
+            stack.extend(current.index)
+            stack.append(current.value)
+        elif isinstance(current, Seq):
+            stack.extend(current.items)
+            stack.extend(current.keys)
+        elif isinstance(current, BinOp):
+            stack.extend((current.right, current.left))
+        elif isinstance(current, Lambda):
+            stack.append(current.body)
+
+
+def chain(expr: Expr | None) -> list[str]:
+    """The method names of a call chain, innermost first: `db.query(A).filter(x).all()` →
+    ["db.query", "filter", "all"]."""
+    names: list[str] = []
+    current = expr
+    while current is not None:
+        if isinstance(current, Call):
+            func = current.func
+            if isinstance(func, Name):
+                names.append(func.dotted)
+                break
+            if isinstance(func, Attr):
+                names.append(func.attr)
+                current = func.value
+                continue
+            break
+        if isinstance(current, Attr):
+            names.append(current.attr)
+            current = current.value
+            continue
+        if isinstance(current, Name):
+            names.append(current.dotted)
+        break
+    return list(reversed(names))
+
+
+def const_str(expr: Expr | None) -> str | None:
+    return expr.value if isinstance(expr, Const) and isinstance(expr.value, str) else None
+
+
+def expr_text(expr: Expr | None) -> str:
+    """A readable rendering of an expression (for messages and type names)."""
+    if expr is None:
+        return ""
+    if isinstance(expr, Name):
+        return expr.dotted
+    if isinstance(expr, Attr):
+        return f"{expr_text(expr.value)}.{expr.attr}"
+    if isinstance(expr, Call):
+        parts = [expr_text(arg) for arg in expr.args] + [f"{key}={expr_text(value)}" for key, value in expr.kwargs]
+        return f"{expr_text(expr.func)}({', '.join(parts)})"
+    if isinstance(expr, Const):
+        return repr(expr.value) if isinstance(expr.value, str) else str(expr.value)
+    if isinstance(expr, Subscript):
+        return f"{expr_text(expr.value)}[{', '.join(expr_text(item) for item in expr.index)}]"
+    if isinstance(expr, Seq):
+        inner = ", ".join(expr_text(item) for item in expr.items)
+        return {"list": f"[{inner}]", "set": f"{{{inner}}}", "dict": "{...}"}.get(expr.kind, f"({inner})")
+    if isinstance(expr, BinOp):
+        return f"{expr_text(expr.left)} {expr.op} {expr_text(expr.right)}"
+    if isinstance(expr, FString):
+        return expr.text
+    if isinstance(expr, Raw):
+        return expr.text
+    if isinstance(expr, Lambda):
+        return f"lambda: {expr_text(expr.body)}"
+    return ""

@@ -1,0 +1,254 @@
+"""Cross-file resolution: per-file facts → the `Project` model.
+
+Each extractor contributes a `resolve(builder)` step that reads its own records from every file and registers
+tables, endpoints and settings here. The builder offers what several frameworks share: module and class lookup
+through imports, base-class chains across modules, and table merging (a model and the migrations that create the
+same table are one table, located at the model).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from analyzers.facts import FileFacts
+from analyzers.model import Column, ForeignKey, Index, Project, Table, TableDeclaration
+from analyzers.pysyntax import Class, Expr, Module, Name
+
+RecordT = TypeVar("RecordT")
+
+
+@dataclass(slots=True)
+class ClassRef:
+    module: Module
+    cls: Class
+
+    @property
+    def qualified(self) -> str:
+        return f"{self.module.module}.{self.cls.qualname}"
+
+
+@dataclass(slots=True)
+class ModelBuilder:
+    root: str
+    files: dict[str, FileFacts]
+    project: Project = field(init=False)
+    modules: dict[str, Module] = field(default_factory=dict)
+    _classes: dict[str, ClassRef] = field(default_factory=dict)
+    # Failures of resolve steps, reported like extractor failures.
+    failures: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.project = Project(root=self.root)
+        for facts in self.files.values():
+            module = facts.python
+            if module is None:
+                continue
+            self.modules[module.module] = module
+            self._index_classes(module, module.classes)
+
+    def _index_classes(self, module: Module, classes: list[Class]) -> None:
+        for cls in classes:
+            self._classes[f"{module.module}.{cls.qualname}"] = ClassRef(module, cls)
+            self._index_classes(module, cls.classes)
+
+    # ------------------------------------------------------------------ records
+
+    def records(self, kind: type[RecordT]) -> Iterator[tuple[FileFacts, RecordT]]:
+        """Every record of `kind` across the workspace, in path order (deterministic)."""
+        for path in sorted(self.files):
+            facts = self.files[path]
+            for record in facts.records:
+                if isinstance(record, kind):
+                    yield facts, record
+
+    # ------------------------------------------------------------------ names and classes
+
+    def lookup(self, qualified: str) -> ClassRef | None:
+        """The class a qualified name refers to, following re-exports in package `__init__` modules."""
+        seen: set[str] = set()
+        while qualified not in seen:
+            seen.add(qualified)
+            found = self._classes.get(qualified)
+            if found is not None:
+                return found
+            module_name, _, name = qualified.rpartition(".")
+            module = self.modules.get(module_name)
+            if module is None or name not in module.imports:
+                return None
+            qualified = module.imports[name]
+        return None
+
+    def resolve_class(self, module: Module, expr: Expr) -> ClassRef | None:
+        if not isinstance(expr, Name):
+            return None
+        local = self._classes.get(f"{module.module}.{expr.dotted}")
+        if local is not None:
+            return local
+        return self.lookup(module.resolve(expr.dotted))
+
+    def qualified_name(self, module: Module, expr: Expr) -> str | None:
+        """The fully qualified dotted name of a Name expression, following imports and local classes."""
+        if not isinstance(expr, Name):
+            return None
+        ref = self.resolve_class(module, expr)
+        if ref is not None:
+            return ref.qualified
+        return module.resolve(expr.dotted)
+
+    def ancestors(self, ref: ClassRef) -> list[ClassRef]:
+        """Base classes found in the workspace, nearest first (depth-first, each once, cycles cut)."""
+        result: list[ClassRef] = []
+        seen = {ref.qualified}
+        stack = [(ref.module, base) for base in reversed(ref.cls.bases)]
+        while stack:
+            module, base = stack.pop()
+            found = self.resolve_class(module, base)
+            if found is None or found.qualified in seen:
+                continue
+            seen.add(found.qualified)
+            result.append(found)
+            stack.extend((found.module, inner) for inner in reversed(found.cls.bases))
+        return result
+
+    def base_names(self, ref: ClassRef) -> set[str]:
+        """Qualified names of every base in the chain, including external ones (e.g. `sqlalchemy.orm...`)."""
+        names: set[str] = set()
+        for current in [ref, *self.ancestors(ref)]:
+            for base in current.cls.bases:
+                name = self.qualified_name(current.module, base)
+                if name:
+                    names.add(name)
+        return names
+
+    # ------------------------------------------------------------------ tables
+
+    def add_table(self, table: Table) -> Table:
+        """Register a table; a table of the same name already known is merged into (one table, many places)."""
+        key = table.name.lower()
+        existing = self.project.tables.get(key)
+        if existing is None:
+            self.project.tables[key] = table
+            return table
+        merge_tables(existing, table)
+        return existing
+
+    def note(self, message: str) -> None:
+        self.project.notes.append(message)
+
+
+def merge_tables(into: Table, other: Table) -> None:
+    """Union of two declarations of one table: what either declares counts (fewer false alarms)."""
+    into.declarations.extend(other.declarations)
+    for name, column in other.columns.items():
+        mine = into.columns.get(name)
+        if mine is None:
+            into.columns[name] = column
+            continue
+        mine.indexed = mine.indexed or column.indexed
+        mine.unique = mine.unique or column.unique
+        mine.primary_key = mine.primary_key or column.primary_key
+        mine.auto_on_insert = mine.auto_on_insert or column.auto_on_insert
+        mine.auto_on_update = mine.auto_on_update or column.auto_on_update
+        if mine.type is None:
+            mine.type = column.type
+    if not into.primary_key:
+        into.primary_key = other.primary_key
+    known = {fk.columns for fk in into.foreign_keys}
+    for fk in other.foreign_keys:
+        if fk.columns not in known:
+            into.foreign_keys.append(fk)
+            known.add(fk.columns)
+        else:
+            mine_fk = next(f for f in into.foreign_keys if f.columns == fk.columns)
+            mine_fk.on_delete = mine_fk.on_delete or fk.on_delete
+            mine_fk.framework_indexed = mine_fk.framework_indexed or fk.framework_indexed
+    into.indexes.extend(other.indexes)
+    into.is_association = into.is_association or other.is_association
+    into.read_only = into.read_only and other.read_only
+    into.managed = into.managed or other.managed
+
+
+# ---------------------------------------------------------------------------------- migration replay
+
+
+@dataclass(slots=True)
+class SchemaHistory:
+    """Replays schema operations in order (Alembic revisions, SQL files) into the effective schema.
+
+    Tables created and later dropped disappear; columns and indexes added by later steps count.
+    """
+
+    tables: dict[str, Table] = field(default_factory=dict)
+    # index name -> table key, so DROP INDEX name can find it
+    index_owner: dict[str, str] = field(default_factory=dict)
+
+    def create_table(self, table: Table) -> None:
+        self.tables[table.name.lower()] = table
+        for index in table.indexes:
+            if index.name:
+                self.index_owner[index.name.lower()] = table.name.lower()
+
+    def drop_table(self, name: str) -> None:
+        self.tables.pop(name.lower(), None)
+
+    def rename_table(self, old: str, new: str) -> None:
+        table = self.tables.pop(old.lower(), None)
+        if table is not None:
+            table.name = new
+            self.tables[new.lower()] = table
+
+    def table(self, name: str) -> Table | None:
+        return self.tables.get(name.lower())
+
+    def add_column(self, table_name: str, column: Column, foreign_key: ForeignKey | None = None) -> None:
+        table = self.table(table_name)
+        if table is None:
+            return
+        table.columns[column.name] = column
+        if column.primary_key and not table.primary_key:
+            table.primary_key = (column.name,)
+        if foreign_key is not None:
+            table.foreign_keys.append(foreign_key)
+
+    def drop_column(self, table_name: str, column_name: str) -> None:
+        table = self.table(table_name)
+        if table is None:
+            return
+        table.columns.pop(column_name, None)
+        table.foreign_keys = [fk for fk in table.foreign_keys if column_name not in fk.columns]
+        table.indexes = [index for index in table.indexes if column_name not in index.columns]
+
+    def create_index(self, table_name: str, index: Index) -> None:
+        table = self.table(table_name)
+        if table is None:
+            return
+        table.indexes.append(index)
+        if index.name:
+            self.index_owner[index.name.lower()] = table.name.lower()
+
+    def drop_index(self, name: str, table_name: str | None = None) -> None:
+        key = (table_name or self.index_owner.get(name.lower(), "")).lower()
+        table = self.tables.get(key)
+        if table is None:
+            return
+        table.indexes = [index for index in table.indexes if (index.name or "").lower() != name.lower()]
+
+    def add_foreign_key(self, table_name: str, foreign_key: ForeignKey) -> None:
+        table = self.table(table_name)
+        if table is not None:
+            table.foreign_keys.append(foreign_key)
+
+    def drop_constraint(self, table_name: str, name: str) -> None:
+        # Foreign keys carry their constraint name in no field of the model; a dropped constraint is rare
+        # enough in history that we keep the FK (reporting it is the cautious error).
+        del table_name, name
+
+
+def first(items: list[Any]) -> Any:
+    return items[0] if items else None
+
+
+def declaration(kind: str, framework: str, location: Any, **extra: Any) -> TableDeclaration:
+    return TableDeclaration(kind=kind, framework=framework, location=location, **extra)  # type: ignore[arg-type]

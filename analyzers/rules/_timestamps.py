@@ -1,0 +1,65 @@
+"""What DB001 (created_at) and DB002 (updated_at) share: finding a table's timestamp and offering the fix."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from analyzers.model import Fix, Project, Span, Table, TextEdit
+from analyzers.rules._fixes import (
+    model_timestamp_line,
+    new_alembic_revision,
+    planner_for,
+    sql_timestamp_column,
+)
+
+DATETIME_HINTS = ("date", "time", "timestamp")
+
+
+def has_timestamp(table: Table, names: list[str]) -> bool:
+    """A column with one of `names` (case-insensitive, `_` ignored so createdAt = created_at)."""
+    wanted = {_normalise(name) for name in names}
+    return any(_normalise(column) in wanted for column in table.columns)
+
+
+def _normalise(name: str) -> str:
+    return name.replace("_", "").lower()
+
+
+def candidate_tables(project: Project) -> Iterator[Table]:
+    """Tables a timestamp rule applies to: managed, not pure join tables, with a declaration to point at."""
+    for table in project.tables.values():
+        if table.is_association or not table.managed or table.primary is None:
+            continue
+        yield table
+
+
+def timestamp_fix(project: Project, table: Table, column: str, kind: str) -> Fix | None:
+    """Add the column where the table is declared: the model field, else a new Alembic revision, else SQL."""
+    declaration = table.primary
+    if declaration is None:
+        return None
+    title = f"Add `{column}` to {table.name}"
+    if declaration.kind == "model" and declaration.body_anchor is not None:
+        planner = planner_for(declaration)
+        line = model_timestamp_line(declaration, column, kind, planner)
+        if line is None:
+            return None
+        insert = TextEdit(declaration.location.path, declaration.body_anchor.span, line)
+        return Fix(title, edits=(*planner.edits(), insert))
+    if declaration.kind == "migration":
+        update = ", onupdate=sa.func.now()" if kind == "updated" else ""
+        created = new_alembic_revision(
+            project, f"{table.name}.{column}", f"add {column} to {table.name}",
+            [f'op.add_column("{table.name}", sa.Column("{column}", sa.DateTime(timezone=True), '
+             f'server_default=sa.func.now(){update}, nullable=False))'],
+            [f'op.drop_column("{table.name}", "{column}")'],
+        )
+        return Fix(title + " in a new Alembic revision", creates=(created,)) if created else None
+    if declaration.kind == "sql" and declaration.after_anchor is not None:
+        definition = sql_timestamp_column(project, column, kind)
+        if definition is None:
+            return None
+        statement = f"{declaration.after_indent}ALTER TABLE {table.name} ADD COLUMN {definition};\n"
+        anchor = Span(declaration.after_anchor.span.start, declaration.after_anchor.span.start)
+        return Fix(title, edits=(TextEdit(declaration.location.path, anchor, statement),), safe=False)
+    return None
