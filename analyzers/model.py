@@ -196,6 +196,9 @@ class Parameter:
     location: Location | None = None
     # For a dependency: the parameters it declares, resolved through Depends(...) chains.
     via: str | None = None
+    # Declared bounds (Query(le=100), conint(le=100), min(...)/max(...) clamps), as written; None when absent.
+    upper_bound: str | None = None
+    lower_bound: str | None = None
 
 
 @dataclass(slots=True)
@@ -229,6 +232,10 @@ class Endpoint:
     queries: list[QueryCall] = field(default_factory=list)
     auth: list[str] = field(default_factory=list)
     validation: list[str] = field(default_factory=list)
+    # Rate-limit evidence (a limiter decorator, throttle classes, a global default).
+    rate_limit: list[str] = field(default_factory=list)
+    # The declared success status (status_code=201, Response(status=204)); None when the framework default.
+    status_code: int | None = None
     # Where a new parameter can be inserted into the handler's signature, and with which separator.
     parameters_anchor: Location | None = None
     parameters_empty: bool = True
@@ -237,6 +244,51 @@ class Endpoint:
     # The imports of the handler's file (local name -> qualified name), filled by the engine for fixes.
     file_imports: dict[str, str] = field(default_factory=dict)
     imports_line: int = 0
+
+
+# --------------------------------------------------------------------------------------------- code behaviour
+
+
+@dataclass(slots=True)
+class FunctionInfo:
+    """A function or method anywhere in the project, for the call graph (what runs on a request path)."""
+
+    name: str  # qualified: "app.services.orders.fetch_rates", "app.views.OrderView.get"
+    location: Location
+    is_async: bool = False
+    # Qualified names of what it calls: project functions and external callables ("requests.get").
+    calls: set[str] = field(default_factory=set)
+
+
+@dataclass(slots=True)
+class CallSite:
+    """A call an extractor recognised as meaningful: an HTTP request, raw SQL, a cache write, a print, ...
+
+    `kind` is the extractor's classification ("http", "sql", "cache_write", "print", ...); rules pick the
+    kinds they care about. `function` is the qualified name of the function holding the call (None at module
+    level), which the call graph links to the endpoints that reach it.
+    """
+
+    kind: str
+    callee: str
+    location: Location
+    function: str | None = None
+    is_async: bool = False
+    in_loop: bool = False
+    keywords: tuple[str, ...] = ()
+    detail: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class App:
+    """An application object (FastAPI(), Flask(...), a Django settings module) and how it is set up."""
+
+    framework: str
+    location: Location
+    name: str = ""
+    # Middleware / extension names as written ("CORSMiddleware", "Talisman", "django...SecurityMiddleware").
+    middlewares: list[str] = field(default_factory=list)
+    detail: dict[str, str] = field(default_factory=dict)
 
 
 # --------------------------------------------------------------------------------------------- project
@@ -254,9 +306,32 @@ class Project:
     # Alembic revisions from base to head, as (revision id, path).
     migration_order: list[tuple[str, str]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    functions: dict[str, FunctionInfo] = field(default_factory=dict)
+    calls: list[CallSite] = field(default_factory=list)
+    apps: list[App] = field(default_factory=list)
+    _request_path: dict[str, str] | None = field(default=None, repr=False)
 
     def table(self, name: str) -> Table | None:
         return self.tables.get(name) or self.tables.get(name.lower())
+
+    def request_path(self) -> dict[str, str]:
+        """Functions that run while serving a request: qualified name → the endpoint handler reaching it."""
+        if self._request_path is None:
+            reached: dict[str, str] = {}
+            stack = [(endpoint.handler, endpoint.handler) for endpoint in self.endpoints]
+            while stack:
+                name, handler = stack.pop()
+                if name in reached:
+                    continue
+                reached[name] = handler
+                info = self.functions.get(name)
+                if info is not None:
+                    stack.extend((callee, handler) for callee in info.calls if callee in self.functions)
+            self._request_path = reached
+        return self._request_path
+
+    def calls_of(self, *kinds: str) -> list[CallSite]:
+        return [call for call in self.calls if call.kind in kinds]
 
 
 # --------------------------------------------------------------------------------------------- findings

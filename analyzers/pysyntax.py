@@ -205,6 +205,8 @@ class Module:
     is_package_init: bool = False
     # The 0-based line after the last top-level import (or after the docstring): where a fix adds imports.
     imports_end: int = 0
+    # Module-level augmented assignments (`urlpatterns += router.urls`), with `+=`'s right side as value.
+    augmented: list[Assign] = field(default_factory=list)
 
     def resolve(self, dotted: str) -> str:
         """The qualified name `dotted` refers to in this module (through its imports), or itself."""
@@ -226,6 +228,7 @@ _STRUCTURE_QUERY = """
 (call) @call
 (return_statement) @return
 (assignment) @assign
+(augmented_assignment) @augassign
 (for_statement) @loop
 (while_statement) @loop
 (list_comprehension) @loop
@@ -712,6 +715,11 @@ def summarize(data: bytes, module: str, path: str) -> Module:
         elif node.parent is not None and node.parent.type == "expression_statement" and _enclosing(
                 node, ("class_definition",)) is None:
             module_assigns.append(assign)
+    module_augmented = [
+        assign for assign in (b.assign(node) for node in found.get("augassign", [])
+                              if owner_function(node) is None and _enclosing(node, ("class_definition",)) is None)
+        if assign is not None
+    ]
     for node in found.get("return", []):
         fn = owner_function(node)
         if fn is not None:
@@ -773,6 +781,7 @@ def summarize(data: bytes, module: str, path: str) -> Module:
         line_count=root.end_point[0] + 1,
         is_package_init=is_package,
         imports_end=_imports_end(root),
+        augmented=module_augmented,
     )
 
 

@@ -20,6 +20,7 @@ from functools import cache
 from types import ModuleType
 
 EXTRACTOR_NAMES = (
+    "callgraph",
     "dialect",
     "sqlalchemy",
     "sqlmodel",

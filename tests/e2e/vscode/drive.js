@@ -79,16 +79,23 @@ async function runCommand(page, label) {
 }
 
 async function openFile(page, rel) {
+  const base = path.basename(rel);
   await page.keyboard.press('Escape');
   await page.keyboard.press('Control+P');
   const input = page.locator('.quick-input-widget input');
   await input.waitFor({ state: 'visible', timeout: 30000 });
   await input.fill(rel);
-  await page.locator('.quick-input-list .monaco-list-row').first().waitFor({ timeout: 30000 });
-  await page.keyboard.press('Enter');
-  const base = path.basename(rel);
-  await page.locator('.tabs-container .tab.active', { hasText: base }).waitFor({ timeout: 30000 });
-  await page.locator('.monaco-editor .view-lines').first().waitFor({ timeout: 30000 });
+  // The list updates asynchronously: wait for a row naming the file, not just any row.
+  const row = page.locator('.quick-input-list .monaco-list-row', { hasText: base }).first();
+  try {
+    await row.waitFor({ timeout: 30000 });
+    await row.click();
+    await page.locator('.tabs-container .tab.active', { hasText: base }).waitFor({ timeout: 30000 });
+    await page.locator('.monaco-editor .view-lines').first().waitFor({ timeout: 30000 });
+  } catch (e) {
+    await shot(page, `error-open-${base}.png`);
+    throw e;
+  }
 }
 
 function problemRows(page, text) {
@@ -114,11 +121,12 @@ async function main(page) {
   log('editor open: ' + MODELS);
   const status = await waitFor(async () => {
     const t = await statusText(page);
-    return t && !/loading|starting/i.test(t) ? t : undefined;
-  }, 90000);
+    return t && /Plumbline: /.test(t) ? t : undefined; // "Plumbline: scanning…" or "Plumbline: N" = running
+  }, 120000);
   log('status bar: ' + JSON.stringify(await statusText(page)));
   if (!status) {
-    step('extension-activates', 'FAIL', 'no Plumbline status bar item');
+    const t = await statusText(page);
+    step('extension-activates', 'FAIL', t ? `the server is not running: status bar "${t}"; notifications ${JSON.stringify(await notifications(page))}` : 'no Plumbline status bar item');
     await shot(page, 'error-activation.png');
     return;
   }
@@ -231,7 +239,7 @@ async function main(page) {
     const text = fs.readFileSync(path.join(WS, f), 'utf8');
     log(`${f}: ${text.length} bytes, first line ${JSON.stringify(text.split('\n')[0])}`);
   }
-  await openFile(page, EXPECT_FILES[0]).catch(() => {});
+  await openFile(page, EXPECT_FILES[0]).catch((e) => log('could not open the new file: ' + e.message.split('\n')[0]));
   await sleep(1000);
   await shot(page, '6-endpoint-created.png');
   const routerText = fs.readFileSync(path.join(WS, EXPECT_FILES[0]), 'utf8');

@@ -24,7 +24,7 @@ from pathlib import Path
 
 EDIT_TOOL = "str_replace_based_edit_tool"
 
-REFUNDS_ROUTER = '''\
+REFUNDS_ROUTER = """\
 from fastapi import APIRouter, HTTPException
 from pydantic import BaseModel
 
@@ -45,7 +45,7 @@ def create_refund(order_id: int):
     except RefundError as exc:
         raise HTTPException(status_code=409, detail=str(exc)) from exc
     return RefundOut(order_id=order_id, amount_cents=amount_cents)
-'''
+"""
 
 REFUND_SERVICE = '''\
 class RefundError(Exception):
@@ -237,22 +237,47 @@ class Handler(BaseHTTPRequestHandler):
         )
         for index, block in enumerate(blocks):
             if block["type"] == "text":
-                event("content_block_start", {"type": "content_block_start", "index": index,
-                                              "content_block": {"type": "text", "text": ""}})
-                event("content_block_delta", {"type": "content_block_delta", "index": index,
-                                              "delta": {"type": "text_delta", "text": block["text"]}})
+                event(
+                    "content_block_start",
+                    {"type": "content_block_start", "index": index, "content_block": {"type": "text", "text": ""}},
+                )
+                event(
+                    "content_block_delta",
+                    {
+                        "type": "content_block_delta",
+                        "index": index,
+                        "delta": {"type": "text_delta", "text": block["text"]},
+                    },
+                )
             else:
-                event("content_block_start", {"type": "content_block_start", "index": index,
-                                              "content_block": {"type": "tool_use", "id": block["id"],
-                                                                "name": block["name"], "input": {}}})
+                event(
+                    "content_block_start",
+                    {
+                        "type": "content_block_start",
+                        "index": index,
+                        "content_block": {"type": "tool_use", "id": block["id"], "name": block["name"], "input": {}},
+                    },
+                )
                 payload = json.dumps(block["input"])
                 half = len(payload) // 2
                 for part in (payload[:half], payload[half:]):
-                    event("content_block_delta", {"type": "content_block_delta", "index": index,
-                                                  "delta": {"type": "input_json_delta", "partial_json": part}})
+                    event(
+                        "content_block_delta",
+                        {
+                            "type": "content_block_delta",
+                            "index": index,
+                            "delta": {"type": "input_json_delta", "partial_json": part},
+                        },
+                    )
             event("content_block_stop", {"type": "content_block_stop", "index": index})
-        event("message_delta", {"type": "message_delta", "delta": {"stop_reason": stop, "stop_sequence": None},
-                                "usage": {"output_tokens": 50}})
+        event(
+            "message_delta",
+            {
+                "type": "message_delta",
+                "delta": {"stop_reason": stop, "stop_sequence": None},
+                "usage": {"output_tokens": 50},
+            },
+        )
         event("message_stop", {"type": "message_stop"})
 
 

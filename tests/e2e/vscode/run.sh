@@ -81,7 +81,7 @@ if [ ! -x "$CS" ]; then
       >"$ART/code-server-install.log" 2>&1) \
     || { tail -30 "$ART/code-server-install.log"; die "npm install code-server@$CS_VERSION failed"; }
 fi
-log "code-server: $("$CS" --version 2>/dev/null | head -1)"
+log "code-server: $(node -p "require('$E2E_DIR/cs/node_modules/code-server/package.json').version")"
 
 PW=$E2E_DIR/pw
 if [ ! -d "$PW/node_modules/playwright-core" ]; then
@@ -114,6 +114,9 @@ fi
 DATA=$RUN/data
 WS=$RUN/ws
 mkdir -p "$DATA/user/User" "$DATA/ext"
+CS_PORT=$("$PYTHON" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+# Always pass --config: without it code-server writes a password-protected config into the home folder.
+printf 'bind-addr: 127.0.0.1:%s\nauth: none\ncert: false\n' "$CS_PORT" >"$DATA/config.yaml"
 cp -r "$HERE/workspace" "$WS"
 SERVER_PATH=""
 if [ "${E2E_SERVER:-real}" = stub ]; then
@@ -136,6 +139,8 @@ settings = {
     "workbench.enableExperiments": False,
     "files.refactoring.autoSave": True,
     "editor.lightbulb.enabled": "on",
+    "workbench.secondarySideBar.defaultVisibility": "hidden",
+    "chat.commandCenter.enabled": False,
     "plumbline.interpreter": sys.argv[2],
     "plumbline.trace.server": "messages",
 }
@@ -145,9 +150,9 @@ with open(sys.argv[1], "w") as f:
     json.dump(settings, f, indent=2)
 EOF
 log "installing the .vsix into a fresh code-server"
-"$CS" --user-data-dir "$DATA/user" --extensions-dir "$DATA/ext" --install-extension "$VSIX" >"$ART/install-extension.log" 2>&1 \
+"$CS" --config "$DATA/config.yaml" --user-data-dir "$DATA/user" --extensions-dir "$DATA/ext" --install-extension "$VSIX" >"$ART/install-extension.log" 2>&1 \
   || { cat "$ART/install-extension.log"; die "code-server --install-extension failed"; }
-INSTALLED=$("$CS" --user-data-dir "$DATA/user" --extensions-dir "$DATA/ext" --list-extensions --show-versions 2>/dev/null | grep -i '^plumbline\.plumbline@' || true)
+INSTALLED=$("$CS" --config "$DATA/config.yaml" --user-data-dir "$DATA/user" --extensions-dir "$DATA/ext" --list-extensions --show-versions 2>/dev/null | grep -i '^plumbline\.plumbline@' || true)
 [ -n "$INSTALLED" ] || die "the extension is not listed after install: $(cat "$ART/install-extension.log")"
 log "installed: $INSTALLED"
 
@@ -174,8 +179,6 @@ for _ in $(seq 1 100); do [ -s "$RUN/fake.port" ] && break; sleep 0.1; done
 FAKE_URL=http://127.0.0.1:$(cat "$RUN/fake.port")
 log "fake Messages API: $FAKE_URL"
 
-CS_PORT=$("$PYTHON" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-printf 'bind-addr: 127.0.0.1:%s\nauth: none\ncert: false\n' "$CS_PORT" >"$DATA/config.yaml"
 env -u ANTHROPIC_AUTH_TOKEN ANTHROPIC_BASE_URL="$FAKE_URL" ANTHROPIC_API_KEY=test \
   setsid "$CS" --config "$DATA/config.yaml" --user-data-dir "$DATA/user" --extensions-dir "$DATA/ext" \
   --disable-telemetry --disable-update-check --disable-workspace-trust --disable-getting-started-override \

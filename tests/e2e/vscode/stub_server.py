@@ -102,8 +102,11 @@ def code_action(ls: LanguageServer, params: t.CodeActionParams) -> list[t.CodeAc
                 title="Fix with agent",
                 kind=t.CodeActionKind.QuickFix,
                 diagnostics=[d],
-                command=t.Command(title="Fix with agent", command="plumbline.fixWithAgent",
-                                  arguments=[{"uri": uri, "fingerprint": d.data["fingerprint"]}]),
+                command=t.Command(
+                    title="Fix with agent",
+                    command="plumbline.fixWithAgent",
+                    arguments=[{"uri": uri, "fingerprint": d.data["fingerprint"]}],
+                ),
             )
         )
     return actions
@@ -154,8 +157,11 @@ async def implement_endpoint(ls: LanguageServer, args: dict) -> dict:
                 changes.append(
                     t.TextDocumentEdit(
                         text_document=t.OptionalVersionedTextDocumentIdentifier(uri=uri, version=None),
-                        edits=[t.TextEdit(range=t.Range(t.Position(0, 0), t.Position(0, 0)),
-                                          new_text=block.input["file_text"])],
+                        edits=[
+                            t.TextEdit(
+                                range=t.Range(t.Position(0, 0), t.Position(0, 0)), new_text=block.input["file_text"]
+                            )
+                        ],
                     )
                 )
         await ls.workspace_apply_edit_async(
