@@ -76,9 +76,13 @@ class FactCache:
                 if old != self.file:
                     old.unlink(missing_ok=True)
             handle, temporary = tempfile.mkstemp(dir=self.folder, suffix=".tmp")
-            with os.fdopen(handle, "wb") as stream:
-                pickle.dump(self.entries, stream, protocol=pickle.HIGHEST_PROTOCOL)
-            os.replace(temporary, self.file)
+            try:
+                with os.fdopen(handle, "wb") as stream:
+                    pickle.dump(self.entries, stream, protocol=pickle.HIGHEST_PROTOCOL)
+                os.replace(temporary, self.file)
+            except (RecursionError, pickle.PicklingError):  # facts too deep to store: run uncached
+                os.unlink(temporary)
+                return
             self.dirty = False
         except OSError:
             pass  # a read-only checkout simply runs uncached

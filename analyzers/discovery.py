@@ -36,7 +36,17 @@ def language_of(path: str) -> str | None:
         return "sql"
     if name in CONFIG_NAMES or (name.startswith("requirements") and name.endswith(".txt")):
         return "text"
+    if _is_extra_config(path, name):
+        return "text"
     return None
+
+
+def _is_extra_config(path: str, name: str) -> bool:
+    """Requirement files in a `requirements/` folder (`requirements/base.txt`) and compose variants
+    (`docker-compose.dev.yml`): they tell the database too."""
+    if name.endswith((".txt", ".in")) and (path.startswith("requirements/") or "/requirements/" in path):
+        return True
+    return name.startswith(("docker-compose.", "compose.")) and name.endswith((".yml", ".yaml"))
 
 
 class IgnoreRules:
@@ -54,7 +64,7 @@ class IgnoreRules:
             try:
                 if gitignore.is_file():
                     lines = gitignore.read_text(encoding="utf-8", errors="replace").splitlines()
-                    spec = pathspec.PathSpec.from_lines("gitwildmatch", lines)
+                    spec = pathspec.GitIgnoreSpec.from_lines(lines)
             except OSError:
                 spec = None
             self._specs[folder] = spec
@@ -126,7 +136,9 @@ def _walk(root: Path, start: Path, rules: IgnoreRules) -> Iterator[str]:
             if relative is None:
                 continue
             try:
-                is_dir = entry.is_dir()
+                # Symlinked folders are not entered (as git does not): they loop, leave the project or
+                # duplicate modules under a second name.
+                is_dir = entry.is_dir(follow_symlinks=False)
             except OSError:
                 continue
             if is_dir:
@@ -134,9 +146,17 @@ def _walk(root: Path, start: Path, rules: IgnoreRules) -> Iterator[str]:
                     continue
                 if not rules.ignored(relative, True):
                     subfolders.append(path)
-            elif language_of(relative) and not rules.ignored(relative, False):
+            elif language_of(relative) and _is_regular_file(entry) and not rules.ignored(relative, False):
                 yield relative
         stack.extend(reversed(subfolders))
+
+
+def _is_regular_file(entry: os.DirEntry[str]) -> bool:
+    """Regular files only: reading a FIFO or a device named `x.py` would block or never end."""
+    try:
+        return entry.is_file()
+    except OSError:
+        return False
 
 
 def module_name(path: str) -> str:

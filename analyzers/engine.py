@@ -13,6 +13,8 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tree_sitter import Tree
+
 from analyzers.cache import FactCache
 from analyzers.config import Config, code_matches
 from analyzers.discovery import MAX_FILE_BYTES, discover, language_of
@@ -124,13 +126,16 @@ class Workspace:
                     return
                 yield facts
 
-    def update_file(self, relative: str, data: bytes) -> FileFacts:
-        """Re-extract one file (an edit in the editor, a change on disk)."""
+    def update_file(self, relative: str, data: bytes, tree: Tree | None = None) -> FileFacts:
+        """Re-extract one file (an edit in the editor, a change on disk).
+
+        `tree`: the file's Python tree, re-parsed incrementally by the language server from exactly `data`.
+        """
         current = self.files.get(relative)
         new_digest = digest(data)
         if current is not None and current.digest == new_digest:
             return current
-        facts = extract_file(relative, data)
+        facts = extract_file(relative, data, tree=tree)
         self.files[relative] = facts
         self._result = None
         return facts
@@ -183,7 +188,8 @@ class Workspace:
             return self._result
         project, failures = self.resolve()
         raw: list[Finding] = []
-        for rule in self.rules():
+        rules = self.rules()
+        for rule in rules:
             try:
                 raw.extend(rule.check(project, self.config.options_for(rule.code, rule.options)))
             except Exception as error:
@@ -209,9 +215,11 @@ class Workspace:
                 notes[path] = list(facts.notes)
             findings = by_path.pop(path, [])
             if facts.comments:
+                ignored_here = self.config.ignored_for(path)
                 findings = apply_suppressions(
-                    findings, facts,
-                    report_unused and not code_matches(UNUSED_CODE, self.config.ignored_for(path)))
+                    findings, facts, report_unused and not code_matches(UNUSED_CODE, ignored_here),
+                    active=[rule.code for rule in rules if not code_matches(rule.code, ignored_here)],
+                    known=all_rules())
             if findings:
                 results[path] = sorted(findings, key=_position)
         for path, findings in by_path.items():  # findings in files we do not hold (should not happen)

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 import re
 import traceback
+
+from tree_sitter import Tree
 
 from analyzers.discovery import MAX_FILE_BYTES, language_of, module_name
 from analyzers.extractors import extractors
@@ -19,8 +22,11 @@ def digest(data: bytes) -> str:
     return hashlib.blake2b(data, digest_size=16).hexdigest()
 
 
-def extract_file(path: str, data: bytes, language: str | None = None) -> FileFacts:
-    """Facts of one file. Binary, undecodable and oversized files are skipped with a note."""
+def extract_file(path: str, data: bytes, language: str | None = None, tree: Tree | None = None) -> FileFacts:
+    """Facts of one file. Binary, undecodable and oversized files are skipped with a note.
+
+    `tree`: a Python tree already parsed from exactly `data` (the language server re-parses incrementally).
+    """
     language = language or language_of(path) or "text"
     facts = FileFacts(path=path, language=language, digest=digest(data))
     if len(data) > MAX_FILE_BYTES:
@@ -37,7 +43,7 @@ def extract_file(path: str, data: bytes, language: str | None = None) -> FileFac
     source = SourceFile(path=path, language=language, data=data)
     if language == "python":
         try:
-            source.python = summarize(data, module_name(path), path)
+            source.python = summarize(data, module_name(path), path, tree=tree)
         except RecursionError:
             facts.notes.append("skipped: nesting too deep to analyse")
             return facts
@@ -65,14 +71,10 @@ def _comments(text: str, pattern: re.Pattern[str]) -> list[Comment]:
     comments: list[Comment] = []
     if "plumbline" not in text:
         return comments  # only suppression comments matter outside Python
-    line_starts = [0]
-    for index, char in enumerate(text):
-        if char == "\n":
-            line_starts.append(index + 1)
-    import bisect
-
+    line_starts = [0] + [match.end() for match in re.finditer("\n", text)]
     for match in pattern.finditer(text):
         start = match.start() + (len(match.group(0)) - len(match.group(0).lstrip()))
         line = bisect.bisect_right(line_starts, start) - 1
-        comments.append(Comment(line, start - line_starts[line], text[start : match.end()]))
+        own_line = not text[line_starts[line] : start].strip()
+        comments.append(Comment(line, start - line_starts[line], text[start : match.end()], own_line=own_line))
     return comments

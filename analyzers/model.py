@@ -106,6 +106,8 @@ class ForeignKey:
     kind: Literal["constraint", "convention"] = "constraint"
     # The framework creates an index for it itself (Django's ForeignKey db_index=True by default).
     framework_indexed: bool = False
+    # The constraint's name when declared (so a migration that drops the constraint by name can remove it).
+    name: str | None = None
 
 
 @dataclass(slots=True)

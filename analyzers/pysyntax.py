@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from tree_sitter import Node
+from tree_sitter import Node, Tree
 
 from analyzers.model import Position, Span
 from analyzers.parsing import SourceText, captures, parse
@@ -188,6 +188,8 @@ class Comment:
     line: int
     column: int
     text: str
+    # Nothing but whitespace before it on its line (a suppression there also covers the next line).
+    own_line: bool = True
 
 
 @dataclass(slots=True)
@@ -577,9 +579,21 @@ def _imports_end(root: Node) -> int:
     return end
 
 
-def summarize(data: bytes, module: str, path: str) -> Module:
+MAX_CLASS_NESTING = 32
+
+
+def _starts_its_line(src: SourceText, node: Node) -> bool:
+    row, byte_column = node.start_point
+    if byte_column == 0:
+        return True
+    start = src.line_starts()[row]
+    return not src.data[start : start + byte_column].strip()
+
+
+def summarize(data: bytes, module: str, path: str, tree: Tree | None = None) -> Module:
     """Parse Python source and summarise it. Never raises on bad input: broken code yields a partial summary."""
-    tree = parse("python", data)
+    if tree is None:  # the language server passes a tree it re-parsed incrementally from `data`
+        tree = parse("python", data)
     root = tree.root_node
     b = _Builder(data, module, path)
     src = b.src
@@ -668,13 +682,17 @@ def summarize(data: bytes, module: str, path: str) -> Module:
 
     # attach methods and nested classes to their classes
     top_classes: list[Class] = []
+    nesting: dict[int, int] = {}
     for node in class_nodes:
         cls = classes_by_id.get(node.id)
         if cls is None:
             continue
         container = _enclosing(node, ("class_definition", "function_definition"))
         if container is not None and container.type == "class_definition" and container.id in classes_by_id:
-            classes_by_id[container.id].classes.append(cls)
+            nesting[node.id] = nesting.get(container.id, 0) + 1
+            # Absurdly deep nesting is dropped: no model needs it, and it would overflow pickling later.
+            if nesting[node.id] <= MAX_CLASS_NESTING:
+                classes_by_id[container.id].classes.append(cls)
         elif container is None:
             top_classes.append(cls)
     for node in sorted(found.get("function", []), key=lambda n: n.start_byte):
@@ -765,7 +783,8 @@ def summarize(data: bytes, module: str, path: str) -> Module:
         fn.calls.sort(key=lambda call: (call.span.start.line, call.span.start.column))
 
     comments = [
-        Comment(node.start_point[0], src.position(node.start_point).column, src.text(node))
+        Comment(node.start_point[0], src.position(node.start_point).column, src.text(node),
+                own_line=_starts_its_line(src, node))
         for node in found.get("comment", [])
     ]
     return Module(

@@ -241,9 +241,32 @@ class SchemaHistory:
             table.foreign_keys.append(foreign_key)
 
     def drop_constraint(self, table_name: str, name: str) -> None:
-        # Foreign keys carry their constraint name in no field of the model; a dropped constraint is rare
-        # enough in history that we keep the FK (reporting it is the cautious error).
-        del table_name, name
+        """Drop a named foreign key or unique constraint. Unnamed (or convention-named) constraints cannot be
+        matched by name: those stay, which can only cost a finding about an FK that is gone."""
+        table = self.table(table_name)
+        if table is None:
+            return
+        wanted = name.lower()
+        table.foreign_keys = [fk for fk in table.foreign_keys if (fk.name or "").lower() != wanted]
+        table.indexes = [index for index in table.indexes if (index.name or "").lower() != wanted]
+
+    def rename_column(self, table_name: str, old: str, new: str) -> None:
+        """Rename a column everywhere the table mentions it (columns, primary key, foreign keys, indexes)."""
+        table = self.table(table_name)
+        if table is None or old not in table.columns:
+            return
+
+        def renamed(columns: tuple[str, ...]) -> tuple[str, ...]:
+            return tuple(new if column == old else column for column in columns)
+
+        column = table.columns.pop(old)
+        column.name = new
+        table.columns[new] = column
+        table.primary_key = renamed(table.primary_key)
+        for fk in table.foreign_keys:
+            fk.columns = renamed(fk.columns)
+        for index in table.indexes:
+            index.columns = renamed(index.columns)
 
 
 def first(items: list[Any]) -> Any:

@@ -93,6 +93,7 @@ async function runServerCommand(
 ): Promise<unknown> {
   try {
     const result = await server.executeServerCommand(command, [args]);
+    await applyReturnedEdit(server, result);
     const message = resultMessage(result);
     if (message) {
       vscode.window.showInformationMessage(`Plumbline: ${message}`);
@@ -106,6 +107,22 @@ async function runServerCommand(
       output.show(true);
     }
     return undefined;
+  }
+}
+
+/** Servers normally apply their edits through workspace/applyEdit; a WorkspaceEdit returned instead is applied here. */
+async function applyReturnedEdit(server: ServerManager, result: unknown): Promise<void> {
+  const client = server.current;
+  if (!client || !result || typeof result !== 'object') {
+    return;
+  }
+  const r = result as { changes?: unknown; documentChanges?: unknown; edit?: unknown };
+  const edit = r.changes || r.documentChanges ? r : r.edit && typeof r.edit === 'object' ? r.edit : undefined;
+  if (edit) {
+    const converted = await client.protocol2CodeConverter.asWorkspaceEdit(edit as never);
+    if (converted) {
+      await vscode.workspace.applyEdit(converted);
+    }
   }
 }
 

@@ -33,6 +33,9 @@ export class ServerManager implements vscode.Disposable {
   private launch: ServerLaunch | undefined;
   private queue: Promise<void> = Promise.resolve();
   private stopping = false;
+  /** The current client reached Running at least once (restarts on crash only make sense then). */
+  private runningOnce = false;
+  private crashes: number[] = [];
   private readonly watcher: vscode.FileSystemWatcher;
 
   constructor(
@@ -70,7 +73,12 @@ export class ServerManager implements vscode.Disposable {
     if (!client) {
       throw new Error('the Plumbline server is not running (see "Plumbline: Show Output")');
     }
-    return client.sendRequest(ExecuteCommandRequest.type, { command, arguments: args });
+    const done = AGENT_COMMANDS.has(command) ? this.status.trackAgentRequest() : undefined;
+    try {
+      return await client.sendRequest(ExecuteCommandRequest.type, { command, arguments: args });
+    } finally {
+      done?.();
+    }
   }
 
   private enqueue(op: () => Promise<void>): Promise<void> {
@@ -118,9 +126,11 @@ export class ServerManager implements vscode.Disposable {
       `Starting: ${[found.launch.command, ...found.launch.args, '--stdio'].join(' ')} ` +
         `(${found.launch.origin}; agent ${isTrusted() ? (env.ANTHROPIC_API_KEY || env.ANTHROPIC_AUTH_TOKEN ? 'key set' : 'no key') : 'off: untrusted workspace'})`,
     );
+    this.runningOnce = false;
     const client = new LanguageClient(CLIENT_ID, CLIENT_NAME, serverOptions, this.clientOptions(settings));
     client.onDidChangeState((e) => {
       if (e.newState === State.Running) {
+        this.runningOnce = true;
         this.status.setState('running', this.describeLaunch());
       } else if (e.newState === State.Stopped && !this.stopping && this.client === client) {
         this.status.setState('error', 'The server stopped. Run "Plumbline: Restart Server".');
@@ -140,11 +150,7 @@ export class ServerManager implements vscode.Disposable {
       } catch {
         // already gone
       }
-      const showOutput = 'Show Output';
-      const pick = await vscode.window.showErrorMessage(`Plumbline: the server failed to start: ${message}`, showOutput);
-      if (pick === showOutput) {
-        this.output.show(true);
-      }
+      // The language client has already shown "couldn't create connection to server" with "Go to output".
     }
   }
 
@@ -200,11 +206,33 @@ export class ServerManager implements vscode.Disposable {
       documentSelector: LANGUAGES.map((language) => ({ scheme: 'file', language })),
       outputChannel: this.output,
       revealOutputChannelOn: RevealOutputChannelOn.Never,
+      // Logged only: the failed start() that follows shows one notification with "Go to output".
+      initializationFailedHandler: (error) => {
+        this.output.error(`The server did not initialize: ${error instanceof Error ? error.message : String(error)}`);
+        return false;
+      },
       initializationOptions: initializationOptions(settings),
       synchronize: { configurationSection: SECTION, fileEvents: this.watcher },
       errorHandler: {
-        error: () => ({ action: ErrorAction.Continue }),
-        closed: () => ({ action: this.stopping ? CloseAction.DoNotRestart : CloseAction.Restart }),
+        error: (_error, _message, count) => ({
+          action: (count ?? 0) <= 3 ? ErrorAction.Continue : ErrorAction.Shutdown,
+        }),
+        closed: () => {
+          // A server that never got going (e.g. a crash at import) is not restarted: the output says why.
+          if (this.stopping || !this.runningOnce) {
+            return { action: CloseAction.DoNotRestart, handled: true };
+          }
+          const now = Date.now();
+          this.crashes = [...this.crashes.filter((t) => now - t < 180_000), now];
+          if (this.crashes.length > 4) {
+            return {
+              action: CloseAction.DoNotRestart,
+              message: 'The Plumbline server stopped 5 times in 3 minutes and will not be restarted. See "Plumbline: Show Output".',
+            };
+          }
+          this.output.warn('The server stopped; restarting it.');
+          return { action: CloseAction.Restart, handled: true };
+        },
       },
       middleware: {
         handleWorkDoneProgress: (token, params, next) => {
@@ -229,6 +257,14 @@ export class ServerManager implements vscode.Disposable {
                 await vscode.commands.executeCommand('plumbline.setApiKey');
               }
               return undefined;
+            }
+          }
+          if (AGENT_COMMANDS.has(command)) {
+            const done = status.trackAgentRequest();
+            try {
+              return await next(command, args);
+            } finally {
+              done();
             }
           }
           return next(command, args);

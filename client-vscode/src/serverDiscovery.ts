@@ -44,10 +44,13 @@ type ProbeResult =
   | { kind: 'missingPython'; detail: string }
   | { kind: 'notImportable'; detail: string };
 
+// Imports the package and checks that `python -m` can run it (without running it).
 const PROBE = [
-  'import json, sys',
+  'import importlib.util, json, sys',
   'try:',
   `    import ${SERVER_MODULE}`,
+  `    if importlib.util.find_spec("${SERVER_MODULE}.__main__") is None:`,
+  `        raise ImportError("${SERVER_MODULE} has no __main__ module")`,
   'except Exception as e:',
   '    print(json.dumps({"ok": False, "error": type(e).__name__ + ": " + str(e)})); sys.exit(3)',
   'try:',

@@ -28,6 +28,7 @@ export class StatusBar implements vscode.Disposable {
   private detail = '';
   private findings = 0;
   private countTimer: NodeJS.Timeout | undefined;
+  private localAgentRequests = 0;
 
   constructor(showOutputCommand: string) {
     this.item = vscode.window.createStatusBarItem('plumbline.status', vscode.StatusBarAlignment.Left, 50);
@@ -64,6 +65,23 @@ export class StatusBar implements vscode.Disposable {
       this.jobs.delete(key);
     }
     this.render();
+  }
+
+  /**
+   * Marks an agent request in flight until the returned function is called. Shown only while the server
+   * reports no agent progress of its own (so a job is not counted twice).
+   */
+  trackAgentRequest(): () => void {
+    this.localAgentRequests++;
+    this.render();
+    let done = false;
+    return () => {
+      if (!done) {
+        done = true;
+        this.localAgentRequests--;
+        this.render();
+      }
+    };
   }
 
   get findingCount(): number {
@@ -109,7 +127,7 @@ export class StatusBar implements vscode.Disposable {
     const parts: string[] = [];
     switch (this.state) {
       case 'stopped':
-        parts.push('$(circle-slash) Plumbline');
+        parts.push('$(circle-slash) Plumbline: stopped');
         tooltip.appendMarkdown('**Plumbline**: server stopped');
         break;
       case 'starting':
@@ -117,7 +135,7 @@ export class StatusBar implements vscode.Disposable {
         tooltip.appendMarkdown('**Plumbline**: starting the server');
         break;
       case 'error':
-        parts.push('$(error) Plumbline');
+        parts.push('$(error) Plumbline: not running');
         item.backgroundColor = new vscode.ThemeColor('statusBarItem.errorBackground');
         tooltip.appendMarkdown('**Plumbline**: the server is not running');
         break;
@@ -134,8 +152,12 @@ export class StatusBar implements vscode.Disposable {
         }
         break;
     }
-    if (agents.length > 0) {
-      parts.push(`$(loading~spin) agent${agents.length > 1 ? ` ×${agents.length}` : ''}`);
+    const agentCount = agents.length > 0 ? agents.length : this.localAgentRequests;
+    if (agentCount > 0) {
+      parts.push(`$(loading~spin) agent${agentCount > 1 ? ` ×${agentCount}` : ''}`);
+      if (agents.length === 0) {
+        tooltip.appendMarkdown('\n\n$(hubot) Plumbline agent: working');
+      }
       for (const job of agents) {
         const pct = job.percentage !== undefined ? ` (${Math.round(job.percentage)}%)` : '';
         tooltip.appendMarkdown(`\n\n$(hubot) ${escape(job.title)}${job.message ? `: ${escape(job.message)}` : ''}${pct}`);

@@ -3,7 +3,8 @@
 # playwright-core. It builds the .vsix (npm ci + npm run package in client-vscode/), installs it into a fresh
 # code-server, opens a copy of workspace/, and drives the browser (drive.js): Plumbline's diagnostic in the
 # Problems panel, a quick fix that clears it and changes the file on disk, and "Implement Endpoint…" with the
-# server's agent pointed at a fake Messages API on 127.0.0.1 (fake_anthropic.py).
+# server's agent pointed at a fake Messages API on 127.0.0.1 (fake_anthropic.py); then, in a second fresh
+# code-server with workspace trust on, the restricted mode (diagnostics and quick fix, no agent).
 #
 # usage: bash tests/e2e/vscode/run.sh
 # environment:
@@ -12,6 +13,7 @@
 #   E2E_ARTIFACTS  screenshots and logs (default: tests/e2e/vscode/artifacts)
 #   PYTHON         the interpreter with plumbline installed (default: python3 on PATH)
 #   E2E_SKIP_BUILD=1  reuse client-vscode/plumbline.vsix instead of building it
+#   E2E_UNTRUSTED=0   skip the restricted-mode (untrusted workspace) phase
 #   E2E_SERVER=stub   run stub_server.py (through plumbline.path) instead of the real server: checks the harness
 #   E2E_README_SHOT=0 do not refresh client-vscode/images/screenshot.png (never refreshed when CI=true)
 # Needs: root (or chromium and libkrb5-dev already installed), npm, network access to the npm registry.
@@ -110,14 +112,7 @@ else
   log "WARNING: $PYTHON cannot import lsp_server (pip install -e '.[dev]'): the extension will say so and the diagnostic steps fail"
 fi
 
-# --- a fresh code-server: user settings, the .vsix, the workspace ---------------------------------------------
-DATA=$RUN/data
-WS=$RUN/ws
-mkdir -p "$DATA/user/User" "$DATA/ext"
-CS_PORT=$("$PYTHON" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-# Always pass --config: without it code-server writes a password-protected config into the home folder.
-printf 'bind-addr: 127.0.0.1:%s\nauth: none\ncert: false\n' "$CS_PORT" >"$DATA/config.yaml"
-cp -r "$HERE/workspace" "$WS"
+# --- fresh code-server instances: user settings, the .vsix, a copy of the workspace ------------------------------
 SERVER_PATH=""
 if [ "${E2E_SERVER:-real}" = stub ]; then
   SERVER_PATH=$RUN/plumbline-stub
@@ -125,22 +120,55 @@ if [ "${E2E_SERVER:-real}" = stub ]; then
   chmod +x "$SERVER_PATH"
   log "E2E_SERVER=stub: plumbline.path = $SERVER_PATH (NOT the real server)"
 fi
-"$PYTHON" - "$DATA/user/User/settings.json" "$PYTHON" "$SERVER_PATH" <<'EOF'
+
+PIDS=()
+cleanup() {
+  for pid in "${PIDS[@]}"; do
+    kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
+  done
+  sleep 1
+  for pid in "${PIDS[@]}"; do
+    kill -KILL -- "-$pid" 2>/dev/null || true
+  done
+}
+trap cleanup EXIT
+
+setsid "$PYTHON" "$HERE/fake_anthropic.py" --port 0 --port-file "$RUN/fake.port" --log "$ART/fake-anthropic.log" --key test \
+  >"$ART/fake-anthropic.out" 2>&1 &
+PIDS+=($!)
+for _ in $(seq 1 100); do [ -s "$RUN/fake.port" ] && break; sleep 0.1; done
+[ -s "$RUN/fake.port" ] || die "the fake Messages API did not start: $(cat "$ART/fake-anthropic.out")"
+FAKE_URL=http://127.0.0.1:$(cat "$RUN/fake.port")
+log "fake Messages API: $FAKE_URL"
+cp "$HERE/drive.js" "$PW/drive.js"
+
+# run_phase MODE: a fresh code-server (trusted, or with workspace trust on for MODE=untrusted), the .vsix
+# installed into it, a fresh copy of the workspace, then drive.js. Sets PHASE_RC.
+run_phase() {
+  local mode=$1 data=$RUN/$1/data ws=$RUN/$1/ws out=$ART port cs_pid trust_flag=() trust=False
+  [ "$mode" = trusted ] || out=$ART/$mode
+  [ "$mode" = trusted ] && trust_flag=(--disable-workspace-trust) || trust=True
+  mkdir -p "$data/user/User" "$data/ext" "$out"
+  cp -r "$HERE/workspace" "$ws"
+  port=$("$PYTHON" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  # Always pass --config: without it code-server writes a password-protected config into the home folder.
+  printf 'bind-addr: 127.0.0.1:%s\nauth: none\ncert: false\n' "$port" >"$data/config.yaml"
+  "$PYTHON" - "$data/user/User/settings.json" "$PYTHON" "$SERVER_PATH" "$trust" <<'EOF'
 import json, sys
 settings = {
     "workbench.startupEditor": "none",
-    "security.workspace.trust.enabled": False,
+    "security.workspace.trust.enabled": sys.argv[4] == "True",
     "extensions.ignoreRecommendations": True,
     "telemetry.telemetryLevel": "off",
     "update.mode": "none",
     "workbench.tips.enabled": False,
     "chat.disableAIFeatures": True,
+    "chat.commandCenter.enabled": False,
     "window.restoreWindows": "none",
     "workbench.enableExperiments": False,
+    "workbench.secondarySideBar.defaultVisibility": "hidden",
     "files.refactoring.autoSave": True,
     "editor.lightbulb.enabled": "on",
-    "workbench.secondarySideBar.defaultVisibility": "hidden",
-    "chat.commandCenter.enabled": False,
     "plumbline.interpreter": sys.argv[2],
     "plumbline.trace.server": "messages",
 }
@@ -149,60 +177,58 @@ if sys.argv[3]:
 with open(sys.argv[1], "w") as f:
     json.dump(settings, f, indent=2)
 EOF
-log "installing the .vsix into a fresh code-server"
-"$CS" --config "$DATA/config.yaml" --user-data-dir "$DATA/user" --extensions-dir "$DATA/ext" --install-extension "$VSIX" >"$ART/install-extension.log" 2>&1 \
-  || { cat "$ART/install-extension.log"; die "code-server --install-extension failed"; }
-INSTALLED=$("$CS" --config "$DATA/config.yaml" --user-data-dir "$DATA/user" --extensions-dir "$DATA/ext" --list-extensions --show-versions 2>/dev/null | grep -i '^plumbline\.plumbline@' || true)
-[ -n "$INSTALLED" ] || die "the extension is not listed after install: $(cat "$ART/install-extension.log")"
-log "installed: $INSTALLED"
+  log "[$mode] installing the .vsix into a fresh code-server"
+  "$CS" --config "$data/config.yaml" --user-data-dir "$data/user" --extensions-dir "$data/ext" --install-extension "$VSIX" \
+    >"$out/install-extension.log" 2>&1 || { cat "$out/install-extension.log"; die "code-server --install-extension failed"; }
+  local installed
+  installed=$("$CS" --config "$data/config.yaml" --user-data-dir "$data/user" --extensions-dir "$data/ext" \
+    --list-extensions --show-versions 2>/dev/null | grep -i '^plumbline\.plumbline@' || true)
+  [ -n "$installed" ] || die "the extension is not listed after install: $(cat "$out/install-extension.log")"
+  log "[$mode] installed: $installed"
 
-# --- processes: the fake Messages API and code-server, each in its own process group ---------------------------
-FAKE_PID=""; CS_PID=""
-cleanup() {
-  for pid in $CS_PID $FAKE_PID; do
-    kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
+  env -u ANTHROPIC_AUTH_TOKEN ANTHROPIC_BASE_URL="$FAKE_URL" ANTHROPIC_API_KEY=test \
+    setsid "$CS" --config "$data/config.yaml" --user-data-dir "$data/user" --extensions-dir "$data/ext" \
+    --disable-telemetry --disable-update-check --disable-getting-started-override "${trust_flag[@]}" \
+    "$ws" >"$out/code-server.log" 2>&1 &
+  cs_pid=$!
+  PIDS+=("$cs_pid")
+  for _ in $(seq 1 600); do
+    curl -sf -o /dev/null "http://127.0.0.1:$port/healthz" && break
+    kill -0 "$cs_pid" 2>/dev/null || die "code-server exited: $(tail -20 "$out/code-server.log")"
+    sleep 0.2
   done
+  curl -sf -o /dev/null "http://127.0.0.1:$port/healthz" || die "code-server did not answer on port $port"
+  log "[$mode] code-server: http://127.0.0.1:$port (pid $cs_pid)"
+
+  set +e
+  MODE=$mode WS=$ws OUT=$out CHROMIUM=$CHROMIUM CS_URL="http://127.0.0.1:$port/?folder=$ws" \
+    node "$PW/drive.js" 2>&1 | tee "$out/drive.log"
+  PHASE_RC=${PIPESTATUS[0]}
+  set -e
+  # Stop this code-server (and the language server it started); keep its logs (the Plumbline output channel).
+  kill -TERM -- "-$cs_pid" 2>/dev/null || true
   sleep 1
-  for pid in $CS_PID $FAKE_PID; do
-    kill -KILL -- "-$pid" 2>/dev/null || true
-  done
-  # code-server's own logs (extension host, the Plumbline output channel) are artefacts too
-  [ -d "$DATA/user/logs" ] && cp -r "$DATA/user/logs" "$ART/code-server-logs" 2>/dev/null || true
+  kill -KILL -- "-$cs_pid" 2>/dev/null || true
+  [ -d "$data/user/logs" ] && cp -r "$data/user/logs" "$out/code-server-logs" 2>/dev/null || true
 }
-trap cleanup EXIT
 
-setsid "$PYTHON" "$HERE/fake_anthropic.py" --port 0 --port-file "$RUN/fake.port" --log "$ART/fake-anthropic.log" --key test \
-  >"$ART/fake-anthropic.out" 2>&1 &
-FAKE_PID=$!
-for _ in $(seq 1 100); do [ -s "$RUN/fake.port" ] && break; sleep 0.1; done
-[ -s "$RUN/fake.port" ] || die "the fake Messages API did not start: $(cat "$ART/fake-anthropic.out")"
-FAKE_URL=http://127.0.0.1:$(cat "$RUN/fake.port")
-log "fake Messages API: $FAKE_URL"
+run_phase trusted
+RC=$PHASE_RC
+if [ "${E2E_UNTRUSTED:-1}" = 1 ]; then
+  run_phase untrusted
+  [ "$PHASE_RC" = 0 ] || RC=1
+fi
 
-env -u ANTHROPIC_AUTH_TOKEN ANTHROPIC_BASE_URL="$FAKE_URL" ANTHROPIC_API_KEY=test \
-  setsid "$CS" --config "$DATA/config.yaml" --user-data-dir "$DATA/user" --extensions-dir "$DATA/ext" \
-  --disable-telemetry --disable-update-check --disable-workspace-trust --disable-getting-started-override \
-  "$WS" >"$ART/code-server.log" 2>&1 &
-CS_PID=$!
-for _ in $(seq 1 600); do
-  curl -sf -o /dev/null "http://127.0.0.1:$CS_PORT/healthz" && break
-  kill -0 "$CS_PID" 2>/dev/null || die "code-server exited: $(tail -20 "$ART/code-server.log")"
-  sleep 0.2
-done
-curl -sf -o /dev/null "http://127.0.0.1:$CS_PORT/healthz" || die "code-server did not answer on port $CS_PORT"
-log "code-server: http://127.0.0.1:$CS_PORT (pid $CS_PID)"
-
-# --- the browser test -------------------------------------------------------------------------------------------
-cp "$HERE/drive.js" "$PW/drive.js"
-set +e
-WS=$WS OUT=$ART CHROMIUM=$CHROMIUM CS_URL="http://127.0.0.1:$CS_PORT/?folder=$WS" node "$PW/drive.js" 2>&1 | tee "$ART/drive.log"
-RC=${PIPESTATUS[0]}
-set -e
+PASSED=$(cat "$ART"/drive.log "$ART"/*/drive.log 2>/dev/null | grep -c '^STEP .*: PASS' || true)
+FAILED=$(cat "$ART"/drive.log "$ART"/*/drive.log 2>/dev/null | grep -c '^STEP .*: \(FAIL\|SKIP\)' || true)
+grep -h '^STEP ' "$ART"/drive.log "$ART"/*/drive.log 2>/dev/null | sed 's/^/  /' || true
 
 if [ "${CI:-}" != true ] && [ "${E2E_README_SHOT:-1}" = 1 ] && [ -f "$ART/2-quickfix-menu.png" ] && [ "$RC" = 0 ]; then
   mkdir -p "$EXT_SRC/images"
   cp "$ART/2-quickfix-menu.png" "$EXT_SRC/images/screenshot.png"
   log "README screenshot refreshed: client-vscode/images/screenshot.png"
 fi
-log "done in $(( $(date +%s) - T0 ))s (rc=$RC); artefacts in $ART"
+log "done in $(( $(date +%s) - T0 ))s; artefacts in $ART"
+echo "vscode-e2e: $PASSED passed, $FAILED failed"
+if [ "$RC" = 0 ]; then echo "RESULT PASS"; else echo "RESULT FAIL"; fi
 exit "$RC"

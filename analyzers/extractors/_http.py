@@ -1,0 +1,769 @@
+"""What the HTTP framework extractors (FastAPI, Flask) share.
+
+- Scopes and names: an app, router or blueprint is a variable in a module or in a factory function; a name
+  written in one module (`orders.router`, `api`) resolves to the object it means, through imports and
+  re-exports in other modules.
+- Lookup of callables across modules (dependency functions, classes, instances) and of class fields.
+- What a handler's body says: the queries it runs (and whether they are paged, capped or unbounded), what it
+  returns (one item, a collection), pagination evidence, hard caps and query parameters read from the request.
+
+Everything reads the `pysyntax` summary; nothing here reads syntax trees or knows one framework.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from analyzers.model import Location, Parameter, Position, QueryCall, ReturnKind, Span
+from analyzers.pysyntax import (
+    Assign,
+    Attr,
+    BinOp,
+    Call,
+    Class,
+    Const,
+    Expr,
+    FString,
+    Function,
+    Lambda,
+    Module,
+    Name,
+    Param,
+    Raw,
+    Seq,
+    Subscript,
+    chain,
+    const_str,
+    expr_text,
+    iter_calls,
+)
+from analyzers.resolve import ClassRef, ModelBuilder
+
+HTTP_VERBS = ("get", "post", "put", "patch", "delete", "head", "options", "trace")
+
+# Calls that end a query chain and return every row.
+COLLECTION_TERMINALS = frozenset({"all", "fetchall"})
+# Calls that return one row (or one value): a chain ending here is not a collection.
+ITEM_ACCESSORS = frozenset({
+    "first", "one", "one_or_none", "scalar", "scalar_one", "scalar_one_or_none", "get", "get_or_404",
+    "first_or_404", "one_or_404", "get_one", "fetchone", "count", "exists", "model_validate", "from_orm",
+})
+PAGINATORS = frozenset({"paginate", "apaginate"})
+# Builtins that turn an iterable into a JSON array.
+LIST_BUILDERS = frozenset({"list", "sorted", "tuple", "set"})
+# Calls that wrap the response body: what they return is what their first argument is.
+RESPONSE_WRAPPERS = frozenset({"jsonify", "make_response", "JSONResponse", "ORJSONResponse", "UJSONResponse"})
+# Keys of a response envelope that carry the collection.
+ENVELOPE_KEYS = frozenset({"items", "results", "data", "records", "entries", "objects", "rows", "content"})
+# Reading a query-string argument from the request object (Flask, Starlette).
+REQUEST_GETTERS = frozenset({
+    "request.args.get", "request.args.getlist", "request.values.get", "request.query_params.get",
+    "request.query_params.getlist",
+})
+REQUEST_MAPPINGS = frozenset({"request.args", "request.values", "request.query_params"})
+
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_QUERY_SEGMENT = re.compile(r"(^|\.)query($|\.)")
+_REQUEST_ARG_TEXT = re.compile(r"request\.(?:args|values|query_params)\.get(?:list)?\(\s*['\"]([A-Za-z_][\w-]*)['\"]")
+_QUOTED = re.compile(r"^[rRbBfFuU]*(\"\"\"|'''|\"|')(.*)\1$", re.DOTALL)
+_COMPREHENSION_SOURCE = re.compile(r"\bin\s+([A-Za-z_][\w.]*(?:\([^)]*\))?)\s*(?:\]|\}|\bif\b)")
+_MAX_DEPTH = 6
+
+
+# --------------------------------------------------------------------------------------------- positions
+
+
+def location(path: str, span: Span) -> Location:
+    return Location(path, span)
+
+
+def point(path: str, position: Position) -> Location:
+    return Location(path, Span(position, position))
+
+
+def _within(inner: Span, outer: Span) -> bool:
+    return (outer.start.line, outer.start.column) <= (inner.start.line, inner.start.column) and (
+        inner.end.line, inner.end.column) <= (outer.end.line, outer.end.column)
+
+
+# --------------------------------------------------------------------------------------------- scopes and names
+
+
+def scope_of(fn: Function) -> str:
+    """The scope a function's decorators run in: the enclosing function's qualname, or "" at module level."""
+    head, separator, _ = fn.qualname.rpartition(".<locals>.")
+    return head if separator else ""
+
+
+def object_id(module: str, scope: str, name: str) -> str:
+    """A stable id for a variable `name` bound in `scope` ("" = module level) of `module`."""
+    return f"{module}.{scope}.<locals>.{name}" if scope else f"{module}.{name}"
+
+
+def enclosing_scopes(scope: str) -> list[str]:
+    """`scope` and the scopes around it, innermost first, ending with the module scope ""."""
+    scopes: list[str] = []
+    current = scope
+    while current:
+        scopes.append(current)
+        head, separator, _ = current.rpartition(".<locals>.")
+        current = head if separator else ""
+    scopes.append("")
+    return scopes
+
+
+def scoped_assigns(module: Module) -> Iterator[tuple[str, Assign]]:
+    """Every assignment at module level and in function bodies, with the scope it binds in."""
+    for assign in module.assigns:
+        yield "", assign
+    for fn in module.functions:
+        for assign in fn.assigns:
+            yield fn.qualname, assign
+
+
+def scoped_calls(module: Module) -> Iterator[tuple[str, Call]]:
+    """Every statement-level call at module level and in function bodies, with its scope."""
+    for call in module.calls:
+        yield "", call
+    for fn in module.functions:
+        for call in fn.calls:
+            yield fn.qualname, call
+
+
+def callee(call: Call) -> str:
+    """The last name of what a call calls: `router.get` → "get", `db.query(X).all` → "all"."""
+    if isinstance(call.func, Name):
+        return call.func.dotted.rsplit(".", 1)[-1]
+    if isinstance(call.func, Attr):
+        return call.func.attr
+    return ""
+
+
+def receiver(call: Call) -> str | None:
+    """The dotted name a method is called on: `app.include_router(...)` → "app"; None when not a plain name."""
+    if isinstance(call.func, Name) and "." in call.func.dotted:
+        return call.func.dotted.rsplit(".", 1)[0]
+    return None
+
+
+def call_argument(call: Call, index: int, keyword: str) -> Expr | None:
+    """A call's argument given positionally at `index` or by `keyword`."""
+    value = call.kwarg(keyword)
+    if value is not None:
+        return value
+    return call.args[index] if len(call.args) > index else None
+
+
+def string_of(expr: Expr | None) -> str | None:
+    """A constant string, or an f-string's text without its quotes (paths like f"{PREFIX}/orders")."""
+    if isinstance(expr, FString):
+        match = _QUOTED.match(expr.text)
+        return match.group(2) if match else expr.text
+    return const_str(expr)
+
+
+def path_text(module: Module, expr: Expr | None) -> str | None:
+    """A path or prefix as far as the file tells: a string, a module-level string constant, or the expression
+    in braces (`{settings.API_V1_STR}`) so messages still show where the path comes from."""
+    text = string_of(expr)
+    if text is not None or expr is None:
+        return text
+    if isinstance(expr, Name):
+        for assign in reversed(module.assigns):
+            if expr.dotted in assign.targets and const_str(assign.value) is not None:
+                return const_str(assign.value)
+    return "{" + expr_text(expr) + "}" if isinstance(expr, (Name, Attr)) else None
+
+
+def strings_of(expr: Expr | None) -> tuple[str, ...]:
+    """The constant strings of a list/tuple/set literal, or of a single string."""
+    if isinstance(expr, Seq):
+        return tuple(value for value in (const_str(item) for item in expr.items) if value is not None)
+    single = const_str(expr)
+    return (single,) if single is not None else ()
+
+
+def items_of(expr: Expr | None) -> tuple[Expr, ...]:
+    return expr.items if isinstance(expr, Seq) and expr.kind != "dict" else ()
+
+
+class ObjectNames:
+    """Resolves a name written in a module to one of the `known` objects (apps, routers, blueprints)."""
+
+    def __init__(self, builder: ModelBuilder, known: Mapping[str, Any]) -> None:
+        self.builder = builder
+        self.known = known
+
+    def find(self, module: Module, scope: str, dotted: str) -> str | None:
+        for candidate_scope in enclosing_scopes(scope):
+            candidate = object_id(module.module, candidate_scope, dotted)
+            if candidate in self.known:
+                return candidate
+        return self.follow(module.resolve(dotted))
+
+    def follow(self, qualified: str) -> str | None:
+        """Follow re-exports (`from .orders import router` in a package `__init__`) to a known object."""
+        seen: set[str] = set()
+        while qualified not in seen:
+            seen.add(qualified)
+            if qualified in self.known:
+                return qualified
+            module_name, _, name = qualified.rpartition(".")
+            module = self.builder.modules.get(module_name)
+            if module is None or name not in module.imports:
+                return None
+            qualified = module.imports[name]
+        return None
+
+
+# --------------------------------------------------------------------------------------------- callables
+
+
+@dataclass(slots=True)
+class Found:
+    """What a name refers to: a function, a class, an instance of a class, or something outside the workspace."""
+
+    kind: Literal["function", "class", "instance", "external"]
+    qualified: str
+    module: Module | None = None
+    function: Function | None = None
+    ref: ClassRef | None = None
+
+
+class Callables:
+    """Finds functions, classes and instances by name across modules (through imports and re-exports)."""
+
+    def __init__(self, builder: ModelBuilder) -> None:
+        self.builder = builder
+        self._functions: dict[str, dict[str, Function]] = {}
+
+    def functions_of(self, module: Module) -> dict[str, Function]:
+        found = self._functions.get(module.module)
+        if found is None:
+            found = {fn.name: fn for fn in module.top_level_functions()}
+            self._functions[module.module] = found
+        return found
+
+    def find(self, module: Module, dotted: str) -> Found | None:
+        local = self._in_module(module, dotted)
+        if local is not None:
+            return local
+        qualified = module.resolve(dotted)
+        seen: set[str] = set()
+        while qualified not in seen:
+            seen.add(qualified)
+            module_name, _, name = qualified.rpartition(".")
+            target = self.builder.modules.get(module_name)
+            if target is None:
+                ref = self.builder.lookup(qualified)
+                return Found("class", qualified, ref.module, ref=ref) if ref else Found("external", qualified)
+            found = self._in_module(target, name)
+            if found is not None:
+                return found
+            if name not in target.imports:
+                return None
+            qualified = target.imports[name]
+        return None
+
+    def _in_module(self, module: Module, name: str) -> Found | None:
+        qualified = f"{module.module}.{name}"
+        fn = self.functions_of(module).get(name)
+        if fn is not None:
+            return Found("function", qualified, module, function=fn)
+        ref = self.builder.lookup(qualified)
+        if ref is not None and ref.module is module:
+            return Found("class", ref.qualified, ref.module, ref=ref)
+        for assign in reversed(module.assigns):
+            if name in assign.targets and isinstance(assign.value, Call) and isinstance(assign.value.func, Name):
+                cls = self.builder.resolve_class(module, assign.value.func)
+                if cls is not None:
+                    return Found("instance", qualified, cls.module, ref=cls)
+                return Found("external", module.resolve(assign.value.func.dotted), module)
+        return None
+
+    def alias(self, module: Module, dotted: str) -> tuple[Module, Expr] | None:
+        """A module-level type alias (`SessionDep = Annotated[Session, Depends(get_db)]`) and its module."""
+        current, name = module, dotted
+        seen: set[str] = set()
+        while f"{current.module}.{name}" not in seen:
+            seen.add(f"{current.module}.{name}")
+            for assign in reversed(current.assigns):
+                if name in assign.targets and isinstance(assign.value, Subscript):
+                    return current, assign.value
+            qualified = current.resolve(name)
+            module_name, _, name = qualified.rpartition(".")
+            target = self.builder.modules.get(module_name)
+            if target is None:
+                return None
+            current = target
+        return None
+
+    def method(self, ref: ClassRef, name: str) -> tuple[ClassRef, Function] | None:
+        """A method of a class or of its nearest base class in the workspace that defines it."""
+        for current in [ref, *self.builder.ancestors(ref)]:
+            for fn in current.cls.methods:
+                if fn.name == name:
+                    return current, fn
+        return None
+
+
+def class_fields(builder: ModelBuilder, ref: ClassRef, annotated_only: bool = True) -> list[tuple[Module, Assign]]:
+    """Fields declared in a class body and its bases (dataclass, Pydantic, marshmallow), nearest first, each once."""
+    fields: list[tuple[Module, Assign]] = []
+    seen: set[str] = set()
+    for current in [ref, *builder.ancestors(ref)]:
+        for assign in current.cls.assigns:
+            if len(assign.targets) != 1:
+                continue
+            name = assign.targets[0]
+            if name in seen or name.startswith("_") or "." in name or name in ("model_config", "Meta", "Config"):
+                continue
+            if assign.annotation is None and (annotated_only or not isinstance(assign.value, Call)):
+                continue
+            if assign.annotation is not None and expr_text(assign.annotation).startswith(("ClassVar",
+                                                                                          "typing.ClassVar")):
+                continue
+            seen.add(name)
+            fields.append((current.module, assign))
+    return fields
+
+
+def field_param(assign: Assign) -> Param:
+    """A class field seen as the keyword parameter it becomes in the generated `__init__`."""
+    return Param(assign.targets[0], assign.annotation, assign.value, "keyword_only", assign.span)
+
+
+# --------------------------------------------------------------------------------------------- expressions
+
+
+def walk(expr: Expr | None) -> Iterator[Expr]:
+    """Every expression inside `expr`, itself included."""
+    if expr is None:
+        return
+    stack: list[Expr] = [expr]
+    while stack:
+        current = stack.pop()
+        yield current
+        if isinstance(current, Call):
+            stack.append(current.func)
+            stack.extend(current.args)
+            stack.extend(value for _, value in current.kwargs)
+        elif isinstance(current, Attr):
+            stack.append(current.value)
+        elif isinstance(current, Subscript):
+            stack.append(current.value)
+            stack.extend(current.index)
+        elif isinstance(current, Seq):
+            stack.extend(current.items)
+            stack.extend(current.keys)
+        elif isinstance(current, BinOp):
+            stack.extend((current.left, current.right))
+        elif isinstance(current, Lambda):
+            stack.append(current.body)
+
+
+def names_in(expr: Expr | None) -> set[str]:
+    """The first segment of every name an expression mentions (`page.offset` → "page")."""
+    found: set[str] = set()
+    for current in walk(expr):
+        if isinstance(current, Name):
+            found.add(current.dotted.split(".", 1)[0])
+        elif isinstance(current, (Raw, FString)):
+            found.update(_IDENTIFIER.findall(current.text))
+    return found
+
+
+def function_exprs(fn: Function) -> Iterator[Expr]:
+    """The top-level expressions of a function body: its calls, assigned values and returned values."""
+    yield from fn.calls
+    for assign in fn.assigns:
+        if assign.value is not None:
+            yield assign.value
+    for value in fn.returns_values:
+        if value is not None:
+            yield value
+
+
+def _short(text: str, limit: int = 120) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+# --------------------------------------------------------------------------------------------- handler bodies
+
+
+@dataclass(slots=True)
+class BodyFacts:
+    """What a handler's body tells about its response, independent of the framework."""
+
+    returns: ReturnKind = "unknown"
+    returns_detail: str | None = None
+    pagination: list[str] = field(default_factory=list)
+    hard_cap: str | None = None
+    queries: list[QueryCall] = field(default_factory=list)
+    # Query-string arguments the body reads from the request (`request.args.get("page")`).
+    query_parameters: list[Parameter] = field(default_factory=list)
+    # Every return is a list fixed in code (constants, an Enum's members) and nothing is queried: the
+    # response cannot grow with the data, whatever the declared type says.
+    fixed: bool = False
+
+
+def analyze_body(module: Module, fn: Function, path: str) -> BodyFacts:
+    return _Body(module, fn, path).facts()
+
+
+class _Body:
+    def __init__(self, module: Module, fn: Function, path: str) -> None:
+        self.module = module
+        self.fn = fn
+        self.path = path
+        self.values: dict[str, list[Expr]] = {}
+        for assign in fn.assigns:
+            if assign.value is not None:
+                for target in assign.targets:
+                    self.values.setdefault(target, []).append(assign.value)
+        self.client = self._client_names()
+        self.paged_by_client: list[str] = []
+        self.caps: list[str] = []
+
+    def facts(self) -> BodyFacts:
+        queries = self.queries()
+        returns, detail = self.return_kind()
+        pagination = self.pagination_evidence() + self.paged_by_client
+        cap = None
+        if not any(query.kind == "paged" for query in queries) and not pagination and self.caps:
+            cap = self.caps[0]
+        fixed = not queries and bool(self.fn.returns_values) and all(
+            value is not None and self.fixed_value(value, 0) for value in self.fn.returns_values)
+        if fixed and returns == "collection":
+            returns, detail = "unknown", "a list fixed in code"
+        return BodyFacts(returns, detail, list(dict.fromkeys(pagination)), cap, queries, self.request_arguments(),
+                         fixed)
+
+    def fixed_value(self, expr: Expr, depth: int) -> bool:
+        """Constants, literals of constants, ALL_CAPS module constants, and lists built from them or from an
+        Enum class (`[role.value for role in Role]`, `list(Currency)`)."""
+        if depth > _MAX_DEPTH:
+            return False
+        if isinstance(expr, Const):
+            return True
+        if isinstance(expr, Seq):
+            return all(self.fixed_value(item, depth + 1) for item in (*expr.items, *expr.keys))
+        if isinstance(expr, Name):
+            if expr.dotted in self.values:
+                return all(self.fixed_value(value, depth + 1) for value in self.values[expr.dotted])
+            return _is_constant_name(expr.dotted)
+        if isinstance(expr, Raw) and expr.kind in ("list_comprehension", "set_comprehension"):
+            source = _COMPREHENSION_SOURCE.search(expr.text)
+            return source is not None and "(" not in source.group(1) and (
+                _is_constant_name(source.group(1)) or source.group(1).rsplit(".", 1)[-1][:1].isupper())
+        if isinstance(expr, Call) and callee(expr) in RESPONSE_WRAPPERS:
+            wrapped = [*expr.args[:1], *(value for _, value in expr.kwargs)]
+            return bool(wrapped) and all(self.fixed_value(value, depth + 1) for value in wrapped)
+        if isinstance(expr, Call) and isinstance(expr.func, Name) and expr.func.dotted in LIST_BUILDERS:
+            argument = expr.args[0] if len(expr.args) == 1 else None
+            return isinstance(argument, Name) and argument.dotted.rsplit(".", 1)[-1][:1].isupper() or (
+                argument is not None and self.fixed_value(argument, depth + 1))
+        return False
+
+    # ---- where values come from
+
+    def _client_names(self) -> set[str]:
+        """Names whose value the client controls: the parameters, the request, and locals computed from them."""
+        names = {param.name for param in self.fn.params if param.name not in ("self", "cls")} | {"request"}
+        for _ in range(_MAX_DEPTH):
+            grown = {name for name, values in self.values.items()
+                     if name not in names and any(names_in(value) & names for value in values)}
+            if not grown:
+                break
+            names |= grown
+        return names
+
+    def _client_driven(self, exprs: Iterable[Expr]) -> bool:
+        return any(names_in(expr) & self.client for expr in exprs)
+
+    def _related(self, expr: Expr) -> list[Call]:
+        """The calls in `expr` and in the local variables it uses (a statement built over several lines)."""
+        calls = list(iter_calls(expr))
+        pending = list(names_in(expr))
+        seen: set[str] = set()
+        while pending:
+            name = pending.pop()
+            if name in seen or name not in self.values:
+                continue
+            seen.add(name)
+            for value in self.values[name]:
+                calls.extend(iter_calls(value))
+                pending.extend(names_in(value))
+        return calls
+
+    # ---- queries
+
+    def queries(self) -> list[QueryCall]:
+        found: list[QueryCall] = []
+        consumed: list[Span] = []
+        for outer in self.fn.calls:
+            for call in iter_calls(outer):
+                if any(_within(call.span, span) for span in consumed):
+                    continue
+                name = callee(call)
+                if name in ITEM_ACCESSORS:
+                    consumed.append(call.span)
+                elif name in COLLECTION_TERMINALS or name in PAGINATORS or name == "scalars":
+                    consumed.append(call.span)
+                    found.append(self._query(call, name))
+        return found
+
+    def _query(self, call: Call, name: str) -> QueryCall:
+        related = self._related(call)
+        paged = name in PAGINATORS
+        cap: str | None = None
+        for inner in related:
+            method = callee(inner)
+            arguments = list(inner.args) + [value for _, value in inner.kwargs]
+            if method in PAGINATORS:
+                paged = True
+            elif method in ("offset", "limit", "slice") and arguments:
+                if self._client_driven(arguments):
+                    paged = True
+                    if method in ("offset", "slice"):
+                        shown = ", ".join(expr_text(argument) for argument in arguments)
+                        self.paged_by_client.append(f".{method}({_short(shown, 60)}) from request values")
+                elif method in ("limit", "slice"):
+                    cap = cap or f"{method}({', '.join(expr_text(argument) for argument in arguments)})"
+        if cap and not paged:
+            self.caps.append(cap)
+        kind: Literal["all", "paged", "capped"] = "paged" if paged else "capped" if cap else "all"
+        return QueryCall(_short(expr_text(call)), location(self.path, call.span), kind,
+                         self._insert_anchor(call, name, related), "sqlalchemy")
+
+    def _insert_anchor(self, call: Call, name: str, related: list[Call]) -> Location | None:
+        """Where `.offset(offset).limit(limit)` pages the query: after `select(...)`, or before `.all()`."""
+        select = next((inner for inner in related if isinstance(inner.func, Name)
+                       and inner.func.dotted.rsplit(".", 1)[-1] == "select"), None)
+        if select is not None:
+            return point(self.path, select.span.end)
+        if name != "all":
+            return None
+        query_style = any(_QUERY_SEGMENT.search(part) for inner in [call, *related] for part in chain(inner))
+        if not query_style:
+            return None
+        func = call.func
+        if isinstance(func, Attr):
+            return point(self.path, func.value.span.end)
+        if isinstance(func, Name):  # `Order.query.all` is one dotted name: stop before its last segment
+            span = func.span
+            if span.start.line == span.end.line and span.end.column - span.start.column == len(func.dotted):
+                return point(self.path, Position(span.end.line, span.end.column - len(".all")))
+        return None
+
+    # ---- what it returns
+
+    def return_kind(self) -> tuple[ReturnKind, str | None]:
+        kinds = [self.value_kind(value, 0) if value is not None else ("none", None)
+                 for value in self.fn.returns_values]
+        if not kinds:
+            return "none", None
+        for kind, detail in kinds:
+            if kind == "collection":
+                return kind, detail
+        if all(kind in ("item", "none") for kind, _ in kinds):
+            item = next((detail for kind, detail in kinds if kind == "item"), None)
+            return ("item", item) if any(kind == "item" for kind, _ in kinds) else ("none", None)
+        return "unknown", None
+
+    def value_kind(self, expr: Expr, depth: int) -> tuple[ReturnKind, str | None]:
+        if depth > _MAX_DEPTH:
+            return "unknown", None
+        if isinstance(expr, Const):
+            return ("none", None) if expr.value is None else ("item", None)
+        if isinstance(expr, FString):
+            return "item", None
+        if isinstance(expr, Seq):
+            return self._sequence_kind(expr, depth)
+        if isinstance(expr, Raw):
+            if expr.kind in ("list_comprehension", "set_comprehension", "generator_expression"):
+                return "collection", "list comprehension"
+            if expr.kind == "dictionary_comprehension":
+                return "item", None
+            return "unknown", None
+        if isinstance(expr, Name):
+            return self._name_kind(expr, depth)
+        if isinstance(expr, Subscript):
+            if any(isinstance(index, Raw) and index.kind == "slice" for index in expr.index):
+                self._note_slice(expr)
+                return self.value_kind(expr.value, depth + 1)
+            return "unknown", None
+        if isinstance(expr, Call):
+            return self._call_kind(expr, depth)
+        return "unknown", None
+
+    def _sequence_kind(self, expr: Seq, depth: int) -> tuple[ReturnKind, str | None]:
+        if expr.kind in ("list", "set"):
+            return "collection", "list"
+        if expr.kind == "tuple":
+            # (body, status) or (body, status, headers): a Flask response tuple
+            if 2 <= len(expr.items) <= 3 and isinstance(expr.items[1], (Const, Name, Attr)):
+                return self.value_kind(expr.items[0], depth + 1)
+            return "collection", "tuple"
+        return self._envelope_kind(expr, depth)
+
+    def _envelope_kind(self, expr: Seq, depth: int) -> tuple[ReturnKind, str | None]:
+        """A dict whose collection sits under `items`/`results`/... (or is its only entry) is a collection."""
+        for key, value in zip(expr.keys, expr.items, strict=False):
+            name = const_str(key)
+            if name is None or (name not in ENVELOPE_KEYS and len(expr.items) > 1):
+                continue
+            kind, detail = self.value_kind(value, depth + 1)
+            if kind == "collection":
+                return "collection", f'{{"{name}": {detail or "[...]"}}}'
+        return "item", None
+
+    def _name_kind(self, expr: Name, depth: int) -> tuple[ReturnKind, str | None]:
+        values = self.values.get(expr.dotted)
+        if not values:
+            return "unknown", None
+        kinds = [self.value_kind(value, depth + 1) for value in values]
+        for kind, detail in kinds:
+            if kind == "collection":
+                return kind, detail
+        return kinds[-1]
+
+    def _call_kind(self, call: Call, depth: int) -> tuple[ReturnKind, str | None]:
+        name = callee(call)
+        func = call.func.dotted if isinstance(call.func, Name) else ""
+        if name in COLLECTION_TERMINALS or name == "scalars" or name in PAGINATORS:
+            return "collection", _short(expr_text(call), 80)
+        if name in ITEM_ACCESSORS:
+            return "item", None
+        if func in LIST_BUILDERS:
+            return "collection", _short(expr_text(call), 80)
+        if name in RESPONSE_WRAPPERS:
+            content = call_argument(call, 0, "content")
+            if content is not None:
+                return self.value_kind(content, depth + 1)
+            if call.kwargs:  # jsonify(items=[...], total=3)
+                keys = tuple(Const(value.span, key) for key, value in call.kwargs)
+                return self._envelope_kind(Seq(call.span, "dict", tuple(v for _, v in call.kwargs), keys), depth)
+            return "unknown", None
+        if name == "dump":
+            # Dumping a collection needs many=True wherever the schema was built, so the result is one too.
+            dumped = self.value_kind(call.args[0], depth + 1)[0] if call.args else "unknown"
+            if self._dumps_many(call) or dumped == "collection":
+                return "collection", _short(expr_text(call), 80)
+            return "item", None
+        return "unknown", None
+
+    def _dumps_many(self, call: Call) -> bool:
+        """`Schema(many=True).dump(x)`, `schema.dump(x, many=True)`, or a schema variable built with many=True."""
+        if _many(call):
+            return True
+        func = call.func
+        if isinstance(func, Attr) and isinstance(func.value, Call):
+            return _many(func.value)
+        if isinstance(func, Name) and "." in func.dotted:
+            holder = func.dotted.rsplit(".", 1)[0]
+            values = self.values.get(holder) or [
+                assign.value for assign in self.module.assigns if holder in assign.targets and assign.value]
+            return any(isinstance(value, Call) and _many(value) for value in values)
+        return False
+
+    def _note_slice(self, expr: Subscript) -> None:
+        """A returned slice with constant bounds (`rows[:20]`) caps the response."""
+        bounds = _slice_bounds(expr)
+        if bounds and not self._client_driven(bounds) and re.fullmatch(r"[\s\d:]*", bounds[0].text):
+            self.caps.append(f"[{bounds[0].text}]")
+
+    # ---- evidence
+
+    def pagination_evidence(self) -> list[str]:
+        evidence: list[str] = []
+        for expr in function_exprs(self.fn):
+            for current in walk(expr):
+                if isinstance(current, Call) and callee(current) in PAGINATORS:
+                    evidence.append(f"{_short(expr_text(current.func), 60)}() call")
+                elif isinstance(current, Raw) and re.search(r"\bpaginate\(", current.text):
+                    evidence.append("paginate() call")
+                elif isinstance(current, Subscript) and self._client_driven(_slice_bounds(current)):
+                    evidence.append(f"slice [{_slice_bounds(current)[0].text}] from request values")
+                elif isinstance(current, Subscript) and isinstance(current.value, Call) and \
+                        callee(current.value) in COLLECTION_TERMINALS:
+                    self._note_slice(current)
+        return evidence
+
+    def request_arguments(self) -> list[Parameter]:
+        found: dict[str, Parameter] = {}
+        for expr in function_exprs(self.fn):
+            for current in walk(expr):
+                name, default = self._request_argument(current)
+                if name and name not in found:
+                    found[name] = Parameter(name, "query", None, default, location(self.path, current.span))
+                if isinstance(current, Raw):
+                    for key in _REQUEST_ARG_TEXT.findall(current.text):
+                        found.setdefault(key, Parameter(key, "query", location=location(self.path, current.span)))
+        return list(found.values())
+
+    @staticmethod
+    def _request_argument(expr: Expr) -> tuple[str | None, str | None]:
+        if isinstance(expr, Call) and isinstance(expr.func, Name) and expr.func.dotted in REQUEST_GETTERS:
+            key = const_str(expr.args[0]) if expr.args else None
+            default = expr.args[1] if len(expr.args) > 1 else expr.kwarg("default")
+            return key, expr_text(default) if default is not None else None
+        if isinstance(expr, Subscript) and isinstance(expr.value, Name) and expr.value.dotted in REQUEST_MAPPINGS:
+            return (const_str(expr.index[0]) if expr.index else None), None
+        return None, None
+
+
+def _slice_bounds(expr: Subscript) -> list[Raw]:
+    return [index for index in expr.index if isinstance(index, Raw) and index.kind == "slice"]
+
+
+def _is_constant_name(dotted: str) -> bool:
+    last = dotted.rsplit(".", 1)[-1]
+    return last.isupper() and any(char.isalpha() for char in last)
+
+
+def _many(call: Call) -> bool:
+    value = call.kwarg("many")
+    return isinstance(value, Const) and value.value is True
+
+
+# --------------------------------------------------------------------------------------------- small helpers
+
+
+def looks_like_auth(name: str) -> bool:
+    """Dependency or decorator names that mean authentication or authorisation."""
+    return bool(re.search(r"auth|current_(active_)?user|require|login|permission|oauth|bearer|jwt|api_?key|"
+                          r"credential|verify_token|get_user|admin|role", name, re.IGNORECASE))
+
+
+def looks_like_rate_limit(name: str) -> bool:
+    return bool(re.search(r"limiter|rate_?limit|throttl", name, re.IGNORECASE))
+
+
+def status_of(expr: Expr | None) -> int | None:
+    """`201` or `status.HTTP_201_CREATED` → 201."""
+    if isinstance(expr, Const) and isinstance(expr.value, int) and not isinstance(expr.value, bool):
+        return expr.value
+    if isinstance(expr, Name):
+        match = re.search(r"HTTP_(\d{3})", expr.dotted)
+        if match:
+            return int(match.group(1))
+    return None
+
+
+def class_of(builder: ModelBuilder, module: Module, expr: Expr | None) -> ClassRef | None:
+    return builder.resolve_class(module, expr) if isinstance(expr, Name) else None
+
+
+def decorator_names(fn: Function | Class) -> list[str]:
+    """Decorators as dotted names (`@login_required`, `@limiter.limit("5/minute")` → "limiter.limit")."""
+    names: list[str] = []
+    for decorator in fn.decorators:
+        target = decorator.func if isinstance(decorator, Call) else decorator
+        if isinstance(target, Name):
+            names.append(target.dotted)
+    return names

@@ -1,0 +1,471 @@
+"""Flask: apps, blueprints and their URL prefixes across modules, and one `Endpoint` per view and path.
+
+Per file, `extract` records apps (`Flask(__name__)`, also inside `create_app()` factories), blueprints
+(`Blueprint(..., url_prefix=...)`, flask-smorest, APIFlask), `Api(...)` objects (flask-smorest, flask-restful,
+flask-restx), `register_blueprint` calls, and routes: `@app.route(...)`, `@bp.get(...)`, `add_url_rule(...)`
+with a function or a `MethodView.as_view(...)`, `api.add_resource(...)`, `@blp.route(...)` on a class. A view
+function's body is read here (queries, return shape, `paginate()` calls, `request.args.get("page")`), with its
+decorators (`@blp.response(200, Schema(many=True))`, `@blp.paginate()`, `@use_args(...)`).
+
+Across files, `resolve` composes blueprint prefixes the way Flask does (a `url_prefix` given at registration
+replaces the blueprint's own; a nested blueprint's prefix is appended to its parent's) and reads view classes
+and functions registered from another module.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Literal
+
+from analyzers.extractors._http import (
+    HTTP_VERBS,
+    BodyFacts,
+    Callables,
+    ObjectNames,
+    analyze_body,
+    call_argument,
+    callee,
+    class_fields,
+    decorator_names,
+    location,
+    looks_like_auth,
+    looks_like_rate_limit,
+    object_id,
+    path_text,
+    receiver,
+    scope_of,
+    scoped_assigns,
+    scoped_calls,
+    status_of,
+    strings_of,
+)
+from analyzers.facts import SourceFile
+from analyzers.model import Endpoint, Location, Parameter, ParameterSource, ReturnKind
+from analyzers.pysyntax import Call, Const, Expr, Function, Module, Name, Seq, const_str, expr_text
+from analyzers.resolve import ModelBuilder
+
+APP_CLASSES = frozenset({"flask.Flask", "flask.app.Flask", "apiflask.APIFlask", "apiflask.app.APIFlask"})
+BLUEPRINT_CLASSES = frozenset({
+    "flask.Blueprint", "flask.blueprints.Blueprint", "flask_smorest.Blueprint", "flask_smorest.blueprint.Blueprint",
+    "apiflask.APIBlueprint", "apiflask.blueprint.APIBlueprint",
+})
+API_CLASSES = frozenset({"flask_smorest.Api", "flask_restful.Api", "flask_restx.Api"})
+# Decorators that declare the response schema: flask-smorest `response(status, schema)`, APIFlask `output(schema)`.
+RESPONSE_DECORATORS = {"response": 1, "output": 0}
+# Decorators that declare request arguments: flask-smorest `arguments`, APIFlask `input`, webargs `use_args`.
+ARGUMENT_DECORATORS = frozenset({"arguments", "input", "use_args", "use_kwargs"})
+QUERY_LOCATIONS = frozenset({"query", "querystring", "args"})
+_RULE_PARAMETER = re.compile(r"<(?:[^:<>]+:)?([A-Za-z_][A-Za-z0-9_]*)>")
+
+
+# --------------------------------------------------------------------------------------------- records
+
+
+@dataclass(slots=True)
+class FlaskObject:
+    """An app, a blueprint or an extension `Api` bound to a variable in `scope` ("" = module level)."""
+
+    scope: str
+    name: str
+    kind: Literal["app", "blueprint", "api"]
+    url_prefix: str | None
+    parent: str | None  # for an Api: the app or blueprint it was created on
+    location: Location
+
+
+@dataclass(slots=True)
+class FlaskRegistration:
+    """`parent.register_blueprint(child, url_prefix=...)` or `child.init_app(parent)`."""
+
+    scope: str
+    parent: str
+    child: str
+    url_prefix: str | None
+    location: Location
+
+
+@dataclass(slots=True)
+class FlaskHandler:
+    """A view function (or a MethodView method) with what its body and decorators say."""
+
+    function: str  # qualname in its module
+    location: Location
+    body: BodyFacts
+    returns: ReturnKind | None = None  # declared by a response decorator
+    returns_detail: str | None = None
+    pagination: tuple[str, ...] = ()
+    # (schema, location) of argument decorators, resolved to parameter names across modules.
+    arguments: tuple[tuple[Expr, str], ...] = ()
+    decorators: tuple[str, ...] = ()
+    status_code: int | None = None
+    parameters_empty: bool = True
+
+
+@dataclass(slots=True)
+class FlaskRoute:
+    scope: str
+    owner: str  # the app, blueprint or api as written
+    rules: tuple[str, ...]
+    methods: tuple[str, ...] | None
+    location: Location
+    handler: FlaskHandler | None = None  # a view function decorated here
+    view: str | None = None  # otherwise the view (function or class) by name, found at resolve time
+    view_is_class: bool = False
+
+
+# --------------------------------------------------------------------------------------------- extract
+
+
+def extract(source: SourceFile) -> list[object]:
+    module = source.python
+    if module is None:
+        return []
+    records: list[object] = [*_objects(module, source.path)]
+    uses_flask = bool(records) or any(_is_flask_module(target) for target in module.imports.values())
+    uses_fastapi = any(target.split(".", 1)[0] == "fastapi" for target in module.imports.values())
+    if uses_flask:
+        records.extend(_registrations(module, source.path))
+        records.extend(_rule_calls(module, source.path))
+    records.extend(_decorated_routes(module, source.path, uses_flask, uses_fastapi))
+    return records
+
+
+def _is_flask_module(name: str) -> bool:
+    top = name.split(".", 1)[0]
+    return top in ("flask", "apiflask", "webargs") or top.startswith("flask_")
+
+
+def _objects(module: Module, path: str) -> list[FlaskObject]:
+    found: list[FlaskObject] = []
+    for scope, assign in scoped_assigns(module):
+        value = assign.value
+        if not isinstance(value, Call) or not isinstance(value.func, Name) or not assign.targets:
+            continue
+        if "." in assign.targets[0]:
+            continue
+        qualified = module.resolve(value.func.dotted)
+        parent: Expr | None = None
+        if qualified in APP_CLASSES:
+            kind: Literal["app", "blueprint", "api"] = "app"
+            prefix = None
+        elif qualified in BLUEPRINT_CLASSES:
+            kind, prefix = "blueprint", path_text(module, value.kwarg("url_prefix"))
+        elif qualified in API_CLASSES:
+            kind, prefix = "api", path_text(module, value.kwarg("prefix"))
+            parent = call_argument(value, 0, "app")
+        else:
+            continue
+        found.append(FlaskObject(scope, assign.targets[0], kind, prefix,
+                                 parent.dotted if isinstance(parent, Name) else None, location(path, assign.span)))
+    return found
+
+
+def _registrations(module: Module, path: str) -> list[FlaskRegistration]:
+    found: list[FlaskRegistration] = []
+    for scope, call in scoped_calls(module):
+        owner = receiver(call)
+        name = callee(call)
+        argument = call_argument(call, 0, "blueprint" if name == "register_blueprint" else "app")
+        if owner is None or not isinstance(argument, Name):
+            continue
+        if name == "register_blueprint":
+            found.append(FlaskRegistration(scope, owner, argument.dotted, path_text(module, call.kwarg("url_prefix")),
+                                           location(path, call.span)))
+        elif name == "init_app":  # api.init_app(app): the api lives on the app
+            found.append(FlaskRegistration(scope, argument.dotted, owner, None, location(path, call.span)))
+    return found
+
+
+def _rule_calls(module: Module, path: str) -> list[FlaskRoute]:
+    """`add_url_rule(rule, endpoint, view_func)` and `api.add_resource(Resource, "/a", "/b")`."""
+    found: list[FlaskRoute] = []
+    for scope, call in scoped_calls(module):
+        owner = receiver(call)
+        name = callee(call)
+        if owner is None:
+            continue
+        if name == "add_url_rule":
+            rule = path_text(module, call_argument(call, 0, "rule"))
+            view, is_class = _view_target(module, scope, call_argument(call, 2, "view_func"))
+            methods = tuple(method.upper() for method in strings_of(call.kwarg("methods"))) or None
+            if rule is not None and view is not None:
+                found.append(FlaskRoute(scope, owner, (rule,), methods, location(path, call.span), None, view,
+                                        is_class))
+        elif name == "add_resource" and call.args and isinstance(call.args[0], Name):
+            rules = tuple(rule for rule in (path_text(module, arg) for arg in call.args[1:]) if rule is not None)
+            if rules:
+                found.append(FlaskRoute(scope, owner, rules, None, location(path, call.span), None,
+                                        call.args[0].dotted, True))
+    return found
+
+
+def _view_target(module: Module, scope: str, expr: Expr | None) -> tuple[str | None, bool]:
+    """The view a `view_func=` names: `OrderAPI.as_view("orders")` → ("OrderAPI", class), `index` → function.
+    A variable bound to an `as_view(...)` call in the same scope is followed."""
+    if isinstance(expr, Name):
+        bound = _bound_value(module, scope, expr.dotted)
+        if isinstance(bound, Call):
+            return _view_target(module, scope, bound)
+        return expr.dotted, False
+    if isinstance(expr, Call) and callee(expr) == "as_view" and isinstance(expr.func, Name):
+        return expr.func.dotted.rsplit(".", 1)[0], True
+    return None, False
+
+
+def _bound_value(module: Module, scope: str, name: str) -> Expr | None:
+    for assign_scope, assign in scoped_assigns(module):
+        if assign_scope == scope and name in assign.targets:
+            return assign.value
+    return None
+
+
+def _decorated_routes(module: Module, path: str, uses_flask: bool, uses_fastapi: bool) -> list[FlaskRoute]:
+    found: list[FlaskRoute] = []
+    for fn in module.functions:
+        for decorator, owner, rule, methods in _route_decorators(module, fn.decorators, uses_flask, uses_fastapi):
+            found.append(FlaskRoute(scope_of(fn), owner, (rule,), methods, location(path, decorator.span),
+                                    handler(module, fn)))
+    for cls in module.classes:  # flask-smorest: @blp.route("/") on a MethodView
+        for decorator, owner, rule, methods in _route_decorators(module, cls.decorators, uses_flask, uses_fastapi):
+            found.append(FlaskRoute("", owner, (rule,), methods, location(path, decorator.span), None,
+                                    cls.qualname, True))
+    return found
+
+
+def _route_decorators(module: Module, decorators: list[Expr], uses_flask: bool,
+                      uses_fastapi: bool) -> list[tuple[Call, str, str, tuple[str, ...] | None]]:
+    found: list[tuple[Call, str, str, tuple[str, ...] | None]] = []
+    for decorator in decorators:
+        if not isinstance(decorator, Call):
+            continue
+        owner = receiver(decorator)
+        verb = callee(decorator)
+        if owner is None or (verb != "route" and verb not in HTTP_VERBS):
+            continue
+        # An object neither created here with Flask nor imported (a FastAPI router in a FastAPI module) is not ours.
+        imported = owner.split(".", 1)[0] in module.imports
+        if not uses_flask and not (imported and not uses_fastapi):
+            continue
+        rule = path_text(module, call_argument(decorator, 0, "rule"))
+        if rule is None:
+            continue
+        if verb == "route":
+            methods = tuple(method.upper() for method in strings_of(decorator.kwarg("methods"))) or None
+        else:
+            methods = (verb.upper(),)
+        found.append((decorator, owner, rule, methods))
+    return found
+
+
+def handler(module: Module, fn: Function) -> FlaskHandler:
+    """A view function's facts: its body, and what its decorators declare."""
+    returns: ReturnKind | None = None
+    detail: str | None = None
+    pagination: list[str] = []
+    arguments: list[tuple[Expr, str]] = []
+    status: int | None = None
+    for decorator in fn.decorators:
+        if not isinstance(decorator, Call):
+            continue
+        name = callee(decorator)
+        if name in RESPONSE_DECORATORS and receiver(decorator) is not None:
+            schema = call_argument(decorator, RESPONSE_DECORATORS[name], "schema")
+            if schema is not None:
+                returns, detail = ("collection" if _many(schema) else "item"), expr_text(schema)
+            status = status or status_of(decorator.args[0] if name == "response" and decorator.args else None)
+        elif name == "paginate" and receiver(decorator) is not None:
+            pagination.append(f"@{expr_text(decorator)}")
+        elif name in ARGUMENT_DECORATORS and decorator.args:
+            where = const_str(decorator.kwarg("location")) or "json"
+            arguments.append((decorator.args[0], where))
+    return FlaskHandler(
+        function=fn.qualname,
+        location=location(module.path, fn.name_span),
+        body=analyze_body(module, fn, module.path),
+        returns=returns,
+        returns_detail=detail,
+        pagination=tuple(pagination),
+        arguments=tuple(arguments),
+        decorators=tuple(decorator_names(fn)),
+        status_code=status,
+        parameters_empty=not any(param.name not in ("self", "cls") for param in fn.params),
+    )
+
+
+def _many(schema: Expr) -> bool:
+    """`Schema(many=True)` (or `many=True` given to the decorator's schema)."""
+    if isinstance(schema, Call):
+        value = schema.kwarg("many")
+        return isinstance(value, Const) and value.value is True
+    return False
+
+
+# --------------------------------------------------------------------------------------------- resolve
+
+
+def resolve(builder: ModelBuilder) -> None:
+    objects: dict[str, tuple[Module, FlaskObject]] = {}
+    for facts, obj in builder.records(FlaskObject):
+        if facts.python is not None:
+            objects[object_id(facts.python.module, obj.scope, obj.name)] = (facts.python, obj)
+    if not objects:
+        return
+    builder.project.stacks.add("flask")
+    names = ObjectNames(builder, objects)
+    prefixes = _Prefixes(objects, _edges(builder, objects, names))
+    views = _Views(builder)
+    for facts, route in builder.records(FlaskRoute):
+        if facts.python is not None:
+            builder.project.endpoints.extend(_route_endpoints(facts.python, route, names, prefixes, views))
+
+
+def _edges(builder: ModelBuilder, objects: dict[str, tuple[Module, FlaskObject]],
+           names: ObjectNames) -> dict[str, list[tuple[str, str | None]]]:
+    """For each blueprint or api: where it is registered (parent id, the url_prefix given there)."""
+    edges: dict[str, list[tuple[str, str | None]]] = {}
+    for key, (owner_module, obj) in objects.items():
+        parent = names.find(owner_module, obj.scope, obj.parent) if obj.parent else None
+        if parent is not None and parent != key:
+            edges.setdefault(key, []).append((parent, None))
+    for facts, registration in builder.records(FlaskRegistration):
+        module = facts.python
+        if module is None:
+            continue
+        parent = names.find(module, registration.scope, registration.parent)
+        child = names.find(module, registration.scope, registration.child)
+        if parent is not None and child is not None and parent != child:
+            edges.setdefault(child, []).append((parent, registration.url_prefix))
+    return edges
+
+
+def _route_endpoints(module: Module, route: FlaskRoute, names: ObjectNames, prefixes: _Prefixes,
+                     views: _Views) -> list[Endpoint]:
+    owner = names.find(module, route.scope, route.owner)
+    if owner is None:
+        return []
+    endpoints: list[Endpoint] = []
+    for prefix in prefixes.of(owner):
+        for rule in route.rules:
+            path = _apply_prefix(prefix, rule)
+            for handler_module, view, methods in views.handlers(module, route):
+                endpoints.append(_endpoint(handler_module, view, methods, path, views))
+    return endpoints
+
+
+class _Prefixes:
+    def __init__(self, objects: dict[str, tuple[Module, FlaskObject]],
+                 edges: dict[str, list[tuple[str, str | None]]]) -> None:
+        self.objects = objects
+        self.edges = edges
+
+    def of(self, node: str, visiting: frozenset[str] = frozenset()) -> list[str | None]:
+        """The URL prefixes the routes of `node` get, once per registration (Flask's rules: a registration's
+        `url_prefix` replaces the blueprint's own; a nested blueprint's is appended to its parent's)."""
+        _, obj = self.objects[node]
+        if obj.kind == "app":
+            return [None]
+        found: list[str | None] = []
+        for parent, option in self.edges.get(node, []):
+            if parent in visiting:
+                continue
+            own = option if option is not None else obj.url_prefix
+            for parent_prefix in self.of(parent, visiting | {node}):
+                found.append(_combine(parent_prefix, own))
+        return list(dict.fromkeys(found)) or [obj.url_prefix]
+
+
+def _combine(parent: str | None, own: str | None) -> str | None:
+    if parent is not None and own is not None:
+        return parent.rstrip("/") + "/" + own.lstrip("/")
+    return own if own is not None else parent
+
+
+def _apply_prefix(prefix: str | None, rule: str) -> str:
+    if prefix is None:
+        return rule
+    return prefix.rstrip("/") + "/" + rule.lstrip("/") if rule else prefix
+
+
+class _Views:
+    """Finds the handlers behind a route: the decorated function, or a view function/class by name."""
+
+    def __init__(self, builder: ModelBuilder) -> None:
+        self.builder = builder
+        self.callables = Callables(builder)
+        self._handlers: dict[str, FlaskHandler] = {}
+
+    def handlers(self, module: Module, route: FlaskRoute) -> list[tuple[Module, FlaskHandler, tuple[str, ...]]]:
+        if route.handler is not None:
+            return [(module, route.handler, route.methods or ("GET",))]
+        found = self.callables.find(module, route.view) if route.view else None
+        if found is None:
+            return []
+        if found.kind == "function" and found.module is not None and found.function is not None:
+            return [(found.module, self._handler(found.module, found.function), route.methods or ("GET",))]
+        if found.kind != "class" or found.ref is None:
+            return []
+        result: list[tuple[Module, FlaskHandler, tuple[str, ...]]] = []
+        for verb in HTTP_VERBS:
+            method = self.callables.method(found.ref, verb)
+            if method is not None and (route.methods is None or verb.upper() in route.methods):
+                owner, fn = method
+                result.append((owner.module, self._handler(owner.module, fn), (verb.upper(),)))
+        return result
+
+    def _handler(self, module: Module, fn: Function) -> FlaskHandler:
+        key = f"{module.module}.{fn.qualname}"
+        if key not in self._handlers:
+            self._handlers[key] = handler(module, fn)
+        return self._handlers[key]
+
+    def argument_parameters(self, module: Module, view: FlaskHandler) -> list[Parameter]:
+        """Parameters declared by argument decorators: a dict literal's keys or a schema class's fields."""
+        parameters: list[Parameter] = []
+        for schema, where in view.arguments:
+            source: ParameterSource = "query" if where in QUERY_LOCATIONS else "body"
+            for name, at in self._schema_fields(module, schema):
+                parameters.append(Parameter(name, source, location=at, via=expr_text(schema)))
+        return parameters
+
+    def _schema_fields(self, module: Module, schema: Expr) -> list[tuple[str, Location | None]]:
+        if isinstance(schema, Seq) and schema.kind == "dict":
+            return [(key, Location(module.path, item.span))
+                    for key, item in ((const_str(k), k) for k in schema.keys) if key is not None]
+        target = schema.func if isinstance(schema, Call) else schema
+        ref = self.builder.resolve_class(module, target) if isinstance(target, Name) else None
+        if ref is None:
+            return []
+        return [(assign.targets[0], Location(field_module.path, assign.span))
+                for field_module, assign in class_fields(self.builder, ref, annotated_only=False)]
+
+
+def _endpoint(module: Module, view: FlaskHandler, methods: tuple[str, ...], path: str, views: _Views) -> Endpoint:
+    body = view.body
+    arguments = views.argument_parameters(module, view)
+    parameters = [Parameter(name, "path", location=view.location) for name in _RULE_PARAMETER.findall(path)]
+    parameters += [*body.query_parameters, *arguments]
+    returns = view.returns or body.returns
+    detail = view.returns_detail if view.returns else body.returns_detail
+    return Endpoint(
+        framework="flask",
+        methods=methods,
+        path=path,
+        handler=f"{module.module}.{view.function}",
+        location=view.location,
+        parameters=parameters,
+        returns=returns,
+        returns_detail=detail,
+        pagination=list(dict.fromkeys([*view.pagination, *body.pagination])),
+        hard_cap=body.hard_cap,
+        queries=list(body.queries),
+        auth=[name for name in view.decorators if looks_like_auth(name)],
+        validation=list(dict.fromkeys(f"{parameter.via} ({parameter.source})" for parameter in arguments
+                                      if parameter.via)),
+        rate_limit=[name for name in view.decorators if looks_like_rate_limit(name)],
+        status_code=view.status_code,
+        parameters_anchor=None,
+        parameters_empty=view.parameters_empty,
+        idiom={"query": "", "imports_line": str(module.imports_end), "style": "flask"},
+    )
+

@@ -1,0 +1,401 @@
+"""The `plumbline` command: check, rules, rule, serve (and the agent's fix / implement).
+
+Exit status: 0 no findings, 1 findings, 2 usage, configuration or internal error. User mistakes get one clear
+line on stderr, never a traceback; an internal error gets one line asking for a report (`PLUMBLINE_DEBUG=1`
+shows the traceback). Heavy modules (the engine, tree-sitter, the server, the agent) are imported inside the
+subcommand that needs them, so `plumbline --help` and `plumbline rules` start quickly.
+"""
+
+from __future__ import annotations
+
+import argparse
+import difflib
+import importlib
+import os
+import sys
+import time
+import traceback
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, TextIO
+
+from lsp_server import HOMEPAGE, __version__
+
+if TYPE_CHECKING:
+    from analyzers.config import Config
+    from analyzers.engine import CheckResult, Workspace
+    from analyzers.rules import Rule
+    from lsp_server.reporters import Report
+
+EXIT_CLEAN = 0
+EXIT_FINDINGS = 1
+EXIT_ERROR = 2
+EXIT_INTERRUPTED = 130
+FORMATS = ("text", "json", "sarif", "github")
+# Progress appears only when a scan takes longer than this (seconds), so quick runs stay quiet.
+PROGRESS_DELAY = 1.0
+
+
+class UserError(Exception):
+    """A mistake the user can fix (a missing path, an unknown code, a bad configuration): exit 2, no traceback."""
+
+
+# --------------------------------------------------------------------------------------------- arguments
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="plumbline",
+        description="Holds a backend codebase to the guidelines a senior backend engineer works by.",
+        epilog=f"Documentation and bug reports: {HOMEPAGE}",
+    )
+    parser.add_argument("--version", action="version", version=f"plumbline {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    check = commands.add_parser("check", help="check files and report findings",
+                                description="Check the backend under PATH (default: the current folder).")
+    check.add_argument("paths", nargs="*", metavar="PATH", help="files or folders to report on (default: .)")
+    check.add_argument("--format", choices=FORMATS, default="text", help="output format (default: text)")
+    check.add_argument("--select", metavar="CODES",
+                       help="comma-separated codes or prefixes to run, replacing the configuration's selection")
+    check.add_argument("--ignore", metavar="CODES", help="comma-separated codes or prefixes not to run")
+    check.add_argument("--config", metavar="FILE",
+                       help="use this configuration file (pyproject.toml or plumbline.toml)")
+    check.add_argument("--no-cache", action="store_true", help="do not read or write the facts cache")
+    check.set_defaults(handler=run_check)
+
+    rules = commands.add_parser("rules", help="list every rule")
+    rules.add_argument("--format", choices=("text", "json"), default="text", help="output format (default: text)")
+    rules.set_defaults(handler=run_rules)
+
+    rule = commands.add_parser("rule", help="show a rule's documentation")
+    rule.add_argument("code", metavar="CODE", help="a rule code (DB003) or name (foreign-key-without-index)")
+    rule.set_defaults(handler=run_rule)
+
+    serve = commands.add_parser("serve", help="run the language server")
+    serve.add_argument("--stdio", action="store_true", help="talk LSP over stdin/stdout (the default)")
+    serve.set_defaults(handler=run_serve)
+
+    fix = commands.add_parser("fix", help="fix a finding with the agent")
+    fix.add_argument("--agent", required=True, metavar="PATH:LINE[:CODE]", help="the finding to fix")
+    fix.add_argument("--write", action="store_true", help="write the change instead of printing a diff")
+    fix.set_defaults(handler=run_agent, agent_entry="run_fix")
+
+    implement = commands.add_parser("implement", help="implement an endpoint with the agent")
+    implement.add_argument("description", metavar="DESCRIPTION", help="what the endpoint should do")
+    implement.add_argument("--write", action="store_true", help="write the change instead of printing a diff")
+    implement.set_defaults(handler=run_agent, agent_entry="run_implement")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exit_:  # argparse: --help/--version (0) or a usage error (2, message already shown)
+        return exit_.code if isinstance(exit_.code, int) else EXIT_ERROR
+    if getattr(args, "handler", None) is None:
+        parser.print_help(sys.stderr)
+        return EXIT_ERROR
+    return _run_guarded(args.handler, args)
+
+
+def _run_guarded(handler: Callable[[argparse.Namespace], int], args: argparse.Namespace) -> int:
+    try:
+        return handler(args)
+    except UserError as error:
+        _error(str(error))
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        print("plumbline: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        _silence_stdout()
+        return EXIT_ERROR
+    except Exception as error:  # a bug of ours: one line, a request to report it, the traceback on demand
+        if os.environ.get("PLUMBLINE_DEBUG"):
+            traceback.print_exc()
+        print(f"plumbline: internal error: {type(error).__name__}: {error} (please report this at "
+              f"{HOMEPAGE}/issues; PLUMBLINE_DEBUG=1 shows the traceback)", file=sys.stderr)
+        return EXIT_ERROR
+
+
+def _error(message: str) -> None:
+    print(f"plumbline: error: {message}", file=sys.stderr)
+
+
+def _silence_stdout() -> None:
+    """The reader went away (`plumbline check | head`): stop writing without a second BrokenPipeError."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+
+
+def _write(text: str) -> None:
+    stream = sys.stdout
+    try:
+        stream.write(text)
+    except UnicodeEncodeError:  # a terminal that cannot show every character of a message
+        stream.write(text.encode(stream.encoding or "ascii", errors="replace").decode(stream.encoding or "ascii"))
+    stream.flush()
+
+
+def use_colour(stream: TextIO) -> bool:
+    """Colour when the stream is a terminal and NO_COLOR is unset; FORCE_COLOR forces it."""
+    force = os.environ.get("FORCE_COLOR", "")
+    if force and force != "0":
+        return True
+    if os.environ.get("NO_COLOR"):
+        return False
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+# --------------------------------------------------------------------------------------------- check
+
+
+def parse_codes(option: str, value: str | None, known: dict[str, Rule]) -> list[str]:
+    """`DB003,API` → ["DB003", "API"]; unknown codes are a usage error naming the option."""
+    if value is None:
+        return []
+    codes = [code.strip().upper() for code in value.split(",") if code.strip()]
+    for code in codes:
+        if code != "ALL" and not any(known_code.startswith(code) for known_code in known):
+            raise UserError(f"{option}: unknown rule code {code!r}{_suggestion(code, known)}")
+    return codes
+
+
+def _suggestion(code: str, known: dict[str, Rule]) -> str:
+    names = {rule.name: rule.code for rule in known.values()}
+    close = difflib.get_close_matches(code, list(known), n=3, cutoff=0.5)
+    close += [names[name] for name in difflib.get_close_matches(code.lower(), list(names), n=3, cutoff=0.6)]
+    unique = list(dict.fromkeys(close))
+    return f" (did you mean {', '.join(unique)}?)" if unique else ""
+
+
+def apply_overrides(config: Config, select: list[str], ignore: list[str]) -> None:
+    """Command-line selection, like ruff: `--select` starts afresh (the configuration's select, extend-select
+    and ignore no longer apply); `--ignore` removes codes from whatever is selected."""
+    if select:
+        config.select = list(select)
+        config.extend_select = []
+        config.ignore = []
+    if ignore:
+        config.ignore = [*config.ignore, *ignore]
+
+
+def _existing_paths(raw: list[str]) -> list[Path]:
+    paths = [Path(value) for value in (raw or ["."])]
+    for path in paths:
+        if not os.path.lexists(path):
+            raise UserError(f"{path}: no such file or directory")
+        if not path.exists():
+            raise UserError(f"{path}: broken symbolic link")
+    return paths
+
+
+class ReportFilter:
+    """Findings are reported only for files under the paths named on the command line, although the whole
+    project is scanned (so cross-file facts are complete)."""
+
+    def __init__(self, root: Path, paths: list[Path]) -> None:
+        self.everything = False
+        self.files: set[str] = set()
+        self.folders: list[str] = []
+        self.outside: list[Path] = []
+        for path in paths:
+            resolved = path.resolve()
+            try:
+                relative = resolved.relative_to(root).as_posix()
+            except ValueError:
+                self.outside.append(path)
+                continue
+            if relative == ".":
+                self.everything = True
+            elif resolved.is_dir():
+                self.folders.append(relative + "/")
+            else:
+                self.files.add(relative)
+
+    def covers(self, relative: str) -> bool:
+        return self.everything or relative in self.files or relative.startswith(tuple(self.folders))
+
+
+class Progress:
+    """`checking 120/1200 files` on stderr, only on a terminal and only once a scan has run for a while."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self.stream = stream
+        self.enabled = _is_tty(stream)
+        self.started = time.monotonic()
+        self.shown = False
+
+    def __call__(self, done: int, total: int) -> None:
+        if not self.enabled or time.monotonic() - self.started < PROGRESS_DELAY:
+            return
+        self.stream.write(f"\rplumbline: checking {done}/{total} files")
+        self.stream.flush()
+        self.shown = True
+
+    def finish(self) -> None:
+        if self.shown:
+            self.stream.write("\r\x1b[K")
+            self.stream.flush()
+
+
+def _is_tty(stream: TextIO) -> bool:
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+def load_checked_config(root: Path, config_file: str | None, select: str | None, ignore: str | None) -> Config:
+    from analyzers.config import ConfigError, load_config
+    from analyzers.rules import all_rules
+
+    known = all_rules()
+    try:
+        config = load_config(root, Path(config_file) if config_file else None)
+    except ConfigError as error:
+        raise UserError(str(error)) from None
+    apply_overrides(config, parse_codes("--select", select, known), parse_codes("--ignore", ignore, known))
+    return config
+
+
+def scan_project(root: Path, paths: list[Path], config: Config, use_cache: bool) -> tuple[Workspace, CheckResult]:
+    from analyzers.engine import Workspace
+
+    workspace = Workspace(root, config, use_cache=use_cache)
+    progress = Progress(sys.stderr)
+    # The whole root, plus files named explicitly (kept even when git-ignored, like ruff).
+    explicit_files = [path for path in paths if path.is_file()]
+    try:
+        workspace.scan([root, *explicit_files], progress=progress)
+    finally:
+        progress.finish()
+    return workspace, workspace.check()
+
+
+def build_report(root: Path, workspace: Workspace, result: CheckResult, selection: ReportFilter) -> Report:
+    from analyzers.rules import all_rules
+    from lsp_server.reporters import Report
+
+    findings = [finding for finding in result.all_findings() if selection.covers(finding.location.path)]
+    notes = {path: notes for path, notes in result.notes.items() if selection.covers(path)}
+    return Report(
+        findings=findings,
+        root=root,
+        cwd=Path.cwd(),
+        rules=all_rules(),
+        notes=notes,
+        failures=list(dict.fromkeys(result.failures)),
+        files_checked=sum(1 for path in workspace.files if selection.covers(path)),
+    )
+
+
+def render(report: Report, output_format: str) -> str:
+    from lsp_server import reporters
+
+    if output_format == "json":
+        return reporters.render_json(report)
+    if output_format == "sarif":
+        return reporters.render_sarif(report)
+    if output_format == "github":
+        return reporters.render_github(report)
+    return reporters.render_text(report, reporters.Style(use_colour(sys.stdout)))
+
+
+def run_check(args: argparse.Namespace) -> int:
+    from analyzers.config import find_root
+
+    paths = _existing_paths(args.paths)
+    root = find_root(paths[0])
+    config = load_checked_config(root, args.config, args.select, args.ignore)
+    selection = ReportFilter(root, paths)
+    for outside in selection.outside:
+        _warn(f"{outside} is outside the project root {root}; skipped")
+    workspace, result = scan_project(root, paths, config, use_cache=not args.no_cache)
+    report = build_report(root, workspace, result, selection)
+    for failure in report.failures:
+        _warn(failure)
+    if report.files_checked == 0:
+        _warn("no files to check under the given paths (Python and SQL sources, configuration files)")
+    _write(render(report, args.format))
+    return EXIT_FINDINGS if report.findings else EXIT_CLEAN
+
+
+def _warn(message: str) -> None:
+    from lsp_server.reporters import Style
+
+    style = Style(use_colour(sys.stderr))
+    print(f"{style.severity('warning', 'warning')}: {message}", file=sys.stderr)
+
+
+# --------------------------------------------------------------------------------------------- rules
+
+
+def run_rules(args: argparse.Namespace) -> int:
+    from analyzers.rules import all_rules
+    from lsp_server import reporters
+
+    rules = list(all_rules().values())
+    if args.format == "json":
+        _write(reporters.render_rules_json(rules))
+    else:
+        _write(reporters.render_rules_text(rules, reporters.Style(use_colour(sys.stdout))))
+    return EXIT_CLEAN
+
+
+def find_rule(query: str, rules: dict[str, Rule]) -> Rule:
+    """A rule by code (any case) or kebab-case name; otherwise a usage error listing close matches."""
+    wanted = query.strip()
+    rule = rules.get(wanted.upper())
+    if rule is not None:
+        return rule
+    for candidate in rules.values():
+        if candidate.name == wanted.lower():
+            return candidate
+    raise UserError(f"unknown rule {query!r}{_suggestion(wanted.upper(), rules)}; `plumbline rules` lists them all")
+
+
+def run_rule(args: argparse.Namespace) -> int:
+    from analyzers.rules import all_rules
+    from lsp_server import reporters
+
+    rule = find_rule(args.code, all_rules())
+    _write(reporters.render_rule_doc(rule, reporters.Style(use_colour(sys.stdout))))
+    return EXIT_CLEAN
+
+
+# --------------------------------------------------------------------------------------------- serve, agent
+
+
+def run_serve(args: argparse.Namespace) -> int:
+    try:
+        server = importlib.import_module("lsp_server.server")
+    except ModuleNotFoundError as error:
+        if error.name == "lsp_server.server":
+            raise UserError("the language server is not available in this build") from None
+        raise UserError(f"the language server needs the {error.name!r} package, which is not installed") from None
+    status = server.main()
+    return status if isinstance(status, int) else EXIT_CLEAN
+
+
+def run_agent(args: argparse.Namespace) -> int:
+    try:
+        agent_cli = importlib.import_module("lsp_server.agent.cli")
+    except ModuleNotFoundError as error:
+        if error.name in ("lsp_server.agent", "lsp_server.agent.cli"):
+            raise UserError("the agent is not available in this build") from None
+        raise UserError(f"the agent needs the {error.name!r} package, which is not installed") from None
+    entry: Callable[[argparse.Namespace], int] = getattr(agent_cli, args.agent_entry)
+    return int(entry(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
