@@ -156,6 +156,9 @@ class Table:
     read_only: bool = False
     # Unmanaged (Django managed=False): the schema lives elsewhere.
     managed: bool = True
+    # Qualified names of base classes outside the workspace (an installed package's base or mixin) that may add
+    # columns we cannot see: a missing timestamp may be one of them.
+    unseen_bases: tuple[str, ...] = ()
 
     @property
     def primary(self) -> TableDeclaration | None:

@@ -601,6 +601,8 @@ def summarize(data: bytes, module: str, path: str, tree: Tree | None = None) -> 
     imports = _import_table(root, src, module, is_package)
 
     found = captures("python", _STRUCTURE_QUERY, root)
+    for nodes in found.values():  # captures come grouped by pattern, not in source order
+        nodes.sort(key=lambda node: node.start_byte)
     functions_by_id: dict[int, Function] = {}
     classes_by_id: dict[int, Class] = {}
     ordered_functions: list[Function] = []

@@ -168,6 +168,7 @@ def merge_tables(into: Table, other: Table) -> None:
     into.is_association = into.is_association or other.is_association
     into.read_only = into.read_only and other.read_only
     into.managed = into.managed or other.managed
+    into.unseen_bases = tuple(dict.fromkeys(into.unseen_bases + other.unseen_bases))
 
 
 # ---------------------------------------------------------------------------------- migration replay

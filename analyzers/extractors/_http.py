@@ -52,6 +52,8 @@ ITEM_ACCESSORS = frozenset({
     "first_or_404", "one_or_404", "get_one", "fetchone", "count", "exists", "model_validate", "from_orm",
 })
 PAGINATORS = frozenset({"paginate", "apaginate"})
+# Helpers that read the page arguments from the request (flask-paginate).
+PAGE_HELPERS = frozenset({"get_page_args", "get_page_parameter", "get_per_page_parameter"})
 # Builtins that turn an iterable into a JSON array.
 LIST_BUILDERS = frozenset({"list", "sorted", "tuple", "set"})
 # Calls that wrap the response body: what they return is what their first argument is.
@@ -69,15 +71,12 @@ _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _QUERY_SEGMENT = re.compile(r"(^|\.)query($|\.)")
 _REQUEST_ARG_TEXT = re.compile(r"request\.(?:args|values|query_params)\.get(?:list)?\(\s*['\"]([A-Za-z_][\w-]*)['\"]")
 _QUOTED = re.compile(r"^[rRbBfFuU]*(\"\"\"|'''|\"|')(.*)\1$", re.DOTALL)
-_COMPREHENSION_SOURCE = re.compile(r"\bin\s+([A-Za-z_][\w.]*(?:\([^)]*\))?)\s*(?:\]|\}|\bif\b)")
+_COMPREHENSION_SOURCE = re.compile(r"\bin\s+([A-Za-z_][\w.]*)\s*(?:\]|\}|\bif\b)")
 _MAX_DEPTH = 6
+_MAX_HELPERS = 24
 
 
 # --------------------------------------------------------------------------------------------- positions
-
-
-def location(path: str, span: Span) -> Location:
-    return Location(path, span)
 
 
 def point(path: str, position: Position) -> Location:
@@ -125,7 +124,7 @@ def scoped_assigns(module: Module) -> Iterator[tuple[str, Assign]]:
 
 
 def scoped_calls(module: Module) -> Iterator[tuple[str, Call]]:
-    """Every statement-level call at module level and in function bodies, with its scope."""
+    """Every outermost call at module level and in function bodies, with its scope."""
     for call in module.calls:
         yield "", call
     for fn in module.functions:
@@ -377,13 +376,11 @@ def names_in(expr: Expr | None) -> set[str]:
 
 
 def function_exprs(fn: Function) -> Iterator[Expr]:
-    """The top-level expressions of a function body: its calls, assigned values and returned values."""
+    """The top-level expressions of a function body: its calls, and the assigned and returned values that are
+    not themselves one of those calls."""
     yield from fn.calls
-    for assign in fn.assigns:
-        if assign.value is not None:
-            yield assign.value
-    for value in fn.returns_values:
-        if value is not None:
+    for value in [assign.value for assign in fn.assigns] + fn.returns_values:
+        if value is not None and not isinstance(value, Call):
             yield value
 
 
@@ -406,6 +403,9 @@ class BodyFacts:
     queries: list[QueryCall] = field(default_factory=list)
     # Query-string arguments the body reads from the request (`request.args.get("page")`).
     query_parameters: list[Parameter] = field(default_factory=list)
+    # Functions the body calls by name (`get_page()`, `utils.page_args()`), as written: the resolver can look
+    # for request arguments read there.
+    helper_calls: tuple[str, ...] = ()
     # Every return is a list fixed in code (constants, an Enum's members) and nothing is queried: the
     # response cannot grow with the data, whatever the declared type says.
     fixed: bool = False
@@ -413,6 +413,11 @@ class BodyFacts:
 
 def analyze_body(module: Module, fn: Function, path: str) -> BodyFacts:
     return _Body(module, fn, path).facts()
+
+
+def request_arguments(module: Module, fn: Function) -> list[Parameter]:
+    """The query-string arguments a function reads from the request (for helpers a view calls)."""
+    return _Body(module, fn, module.path).scan()[1]
 
 
 class _Body:
@@ -432,7 +437,8 @@ class _Body:
     def facts(self) -> BodyFacts:
         queries = self.queries()
         returns, detail = self.return_kind()
-        pagination = self.pagination_evidence() + self.paged_by_client
+        evidence, arguments, helpers = self.scan()
+        pagination = evidence + self.paged_by_client
         cap = None
         if not any(query.kind == "paged" for query in queries) and not pagination and self.caps:
             cap = self.caps[0]
@@ -440,8 +446,7 @@ class _Body:
             value is not None and self.fixed_value(value, 0) for value in self.fn.returns_values)
         if fixed and returns == "collection":
             returns, detail = "unknown", "a list fixed in code"
-        return BodyFacts(returns, detail, list(dict.fromkeys(pagination)), cap, queries, self.request_arguments(),
-                         fixed)
+        return BodyFacts(returns, detail, list(dict.fromkeys(pagination)), cap, queries, arguments, helpers, fixed)
 
     def fixed_value(self, expr: Expr, depth: int) -> bool:
         """Constants, literals of constants, ALL_CAPS module constants, and lists built from them or from an
@@ -458,7 +463,7 @@ class _Body:
             return _is_constant_name(expr.dotted)
         if isinstance(expr, Raw) and expr.kind in ("list_comprehension", "set_comprehension"):
             source = _COMPREHENSION_SOURCE.search(expr.text)
-            return source is not None and "(" not in source.group(1) and (
+            return source is not None and (
                 _is_constant_name(source.group(1)) or source.group(1).rsplit(".", 1)[-1][:1].isupper())
         if isinstance(expr, Call) and callee(expr) in RESPONSE_WRAPPERS:
             wrapped = [*expr.args[:1], *(value for _, value in expr.kwargs)]
@@ -537,7 +542,7 @@ class _Body:
         if cap and not paged:
             self.caps.append(cap)
         kind: Literal["all", "paged", "capped"] = "paged" if paged else "capped" if cap else "all"
-        return QueryCall(_short(expr_text(call)), location(self.path, call.span), kind,
+        return QueryCall(_short(expr_text(call)), Location(self.path, call.span), kind,
                          self._insert_anchor(call, name, related), "sqlalchemy")
 
     def _insert_anchor(self, call: Call, name: str, related: list[Call]) -> Location | None:
@@ -636,11 +641,11 @@ class _Body:
         name = callee(call)
         func = call.func.dotted if isinstance(call.func, Name) else ""
         if name in COLLECTION_TERMINALS or name == "scalars" or name in PAGINATORS:
-            return "collection", _short(expr_text(call), 80)
+            return "collection", _short(expr_text(call), 60)
         if name in ITEM_ACCESSORS:
             return "item", None
         if func in LIST_BUILDERS:
-            return "collection", _short(expr_text(call), 80)
+            return "collection", f"{func}(...)"
         if name in RESPONSE_WRAPPERS:
             content = call_argument(call, 0, "content")
             if content is not None:
@@ -653,7 +658,7 @@ class _Body:
             # Dumping a collection needs many=True wherever the schema was built, so the result is one too.
             dumped = self.value_kind(call.args[0], depth + 1)[0] if call.args else "unknown"
             if self._dumps_many(call) or dumped == "collection":
-                return "collection", _short(expr_text(call), 80)
+                return "collection", f"{_short(expr_text(call.func), 60)}(...)"
             return "item", None
         return "unknown", None
 
@@ -679,42 +684,52 @@ class _Body:
 
     # ---- evidence
 
-    def pagination_evidence(self) -> list[str]:
+    def scan(self) -> tuple[list[str], list[Parameter], tuple[str, ...]]:
+        """One pass over the body's expressions: pagination evidence (paginator calls, slices by request
+        values), the query-string arguments read from the request, and the functions called by name."""
         evidence: list[str] = []
+        arguments: dict[str, Parameter] = {}
+        helpers: dict[str, None] = {}
         for expr in function_exprs(self.fn):
             for current in walk(expr):
-                if isinstance(current, Call) and callee(current) in PAGINATORS:
-                    evidence.append(f"{_short(expr_text(current.func), 60)}() call")
-                elif isinstance(current, Raw) and re.search(r"\bpaginate\(", current.text):
-                    evidence.append("paginate() call")
-                elif isinstance(current, Subscript) and self._client_driven(_slice_bounds(current)):
-                    evidence.append(f"slice [{_slice_bounds(current)[0].text}] from request values")
-                elif isinstance(current, Subscript) and isinstance(current.value, Call) and \
-                        callee(current.value) in COLLECTION_TERMINALS:
-                    self._note_slice(current)
-        return evidence
+                if isinstance(current, Call):
+                    name = callee(current)
+                    if name in PAGINATORS or name in PAGE_HELPERS:
+                        evidence.append(f"{_short(expr_text(current.func), 60)}() call")
+                    self._request_argument(current, arguments)
+                    if isinstance(current.func, Name) and not current.func.dotted.startswith("request."):
+                        helpers[current.func.dotted] = None
+                elif isinstance(current, Subscript):
+                    self._subscript(current, evidence, arguments)
+                elif isinstance(current, Raw):
+                    if "paginate(" in current.text and re.search(r"\bpaginate\(", current.text):
+                        evidence.append("paginate() call")
+                    if "request." in current.text:
+                        for key in _REQUEST_ARG_TEXT.findall(current.text):
+                            arguments.setdefault(key, Parameter(key, "query",
+                                                                location=Location(self.path, current.span)))
+        return evidence, list(arguments.values()), tuple(helpers)[:_MAX_HELPERS]
 
-    def request_arguments(self) -> list[Parameter]:
-        found: dict[str, Parameter] = {}
-        for expr in function_exprs(self.fn):
-            for current in walk(expr):
-                name, default = self._request_argument(current)
-                if name and name not in found:
-                    found[name] = Parameter(name, "query", None, default, location(self.path, current.span))
-                if isinstance(current, Raw):
-                    for key in _REQUEST_ARG_TEXT.findall(current.text):
-                        found.setdefault(key, Parameter(key, "query", location=location(self.path, current.span)))
-        return list(found.values())
+    def _subscript(self, expr: Subscript, evidence: list[str], arguments: dict[str, Parameter]) -> None:
+        if isinstance(expr.value, Name) and expr.value.dotted in REQUEST_MAPPINGS:  # request.args["page"]
+            key = const_str(expr.index[0]) if expr.index else None
+            if key is not None:
+                arguments.setdefault(key, Parameter(key, "query", location=Location(self.path, expr.span)))
+        bounds = _slice_bounds(expr)
+        if bounds and self._client_driven(bounds):
+            evidence.append(f"slice [{bounds[0].text}] from request values")
+        elif bounds and isinstance(expr.value, Call) and callee(expr.value) in COLLECTION_TERMINALS:
+            self._note_slice(expr)
 
-    @staticmethod
-    def _request_argument(expr: Expr) -> tuple[str | None, str | None]:
-        if isinstance(expr, Call) and isinstance(expr.func, Name) and expr.func.dotted in REQUEST_GETTERS:
-            key = const_str(expr.args[0]) if expr.args else None
-            default = expr.args[1] if len(expr.args) > 1 else expr.kwarg("default")
-            return key, expr_text(default) if default is not None else None
-        if isinstance(expr, Subscript) and isinstance(expr.value, Name) and expr.value.dotted in REQUEST_MAPPINGS:
-            return (const_str(expr.index[0]) if expr.index else None), None
-        return None, None
+    def _request_argument(self, call: Call, arguments: dict[str, Parameter]) -> None:
+        """`request.args.get("page", 1, type=int)` → the query parameter "page"."""
+        if not isinstance(call.func, Name) or call.func.dotted not in REQUEST_GETTERS or not call.args:
+            return
+        key = const_str(call.args[0])
+        default = call.args[1] if len(call.args) > 1 else call.kwarg("default")
+        if key is not None and key not in arguments:
+            arguments[key] = Parameter(key, "query", None, expr_text(default) if default is not None else None,
+                                       Location(self.path, call.span))
 
 
 def _slice_bounds(expr: Subscript) -> list[Raw]:

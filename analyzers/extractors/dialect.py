@@ -133,10 +133,16 @@ def extract(source: SourceFile) -> list[DialectHint]:
         return _compose_hints(source.path, text)
     if lowered == "pyproject.toml":
         return _pyproject_hints(source.path, text)
-    if lowered == "pipfile" or (lowered.startswith("requirements") or "/requirements/" in source.path) and \
-            lowered.endswith((".txt", ".in")):
+    if lowered == "pipfile" or _is_requirements(source.path, lowered):
         return _requirement_hints(source.path, text)
     return []
+
+
+def _is_requirements(path: str, name: str) -> bool:
+    """`requirements.txt`, `requirements-dev.in`, `requirements/base.txt`."""
+    if not name.endswith((".txt", ".in")):
+        return False
+    return name.startswith("requirements") or path.startswith("requirements/") or "/requirements/" in path
 
 
 def _hint(dialect: str, level: int, source: str, path: str, line: int, tests: bool | None = None) -> DialectHint:

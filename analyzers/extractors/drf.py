@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 from analyzers.extractors.django import DjangoNames
 from analyzers.facts import SourceFile
-from analyzers.model import Endpoint, Location, Parameter, Span
+from analyzers.model import Endpoint, Location, Parameter, ReturnKind, Span
 from analyzers.pysyntax import (
     Attr,
     BinOp,
@@ -39,7 +39,7 @@ from analyzers.resolve import ClassRef, ModelBuilder
 
 HTTP_METHODS = ("get", "post", "put", "patch", "delete", "head", "options")
 # ViewSet actions: (HTTP method, on the detail route, what it returns)
-VIEWSET_ACTIONS = {
+VIEWSET_ACTIONS: dict[str, tuple[str, bool, ReturnKind]] = {
     "list": ("GET", False, "collection"),
     "create": ("POST", False, "item"),
     "retrieve": ("GET", True, "item"),
@@ -84,7 +84,7 @@ _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 class BodyFacts:
     """What one handler body does, as far as pagination and the response shape go."""
 
-    returns: str = "unknown"  # "collection" | "item" | "none" | "unknown"
+    returns: ReturnKind = "unknown"
     returns_detail: str | None = None
     pagination: list[str] = field(default_factory=list)  # evidence independent of the view's settings
     uses_paginate_queryset: bool = False  # self.paginate_queryset(...): depends on pagination_class
@@ -415,7 +415,7 @@ def _constant_slice(expr: Expr | None) -> str | None:
     return _slice_cap(expr) if isinstance(expr, Subscript) else None
 
 
-def _shape(expr: Expr, assigned: dict[str, Expr], depth: int) -> tuple[str, str | None]:
+def _shape(expr: Expr, assigned: dict[str, Expr], depth: int) -> tuple[ReturnKind, str | None]:
     """What a returned expression is: a collection, one item, nothing, or unknown."""
     if depth > 4:
         return "unknown", None
@@ -453,7 +453,7 @@ def _shape(expr: Expr, assigned: dict[str, Expr], depth: int) -> tuple[str, str 
     return "unknown", None
 
 
-def _envelope_shape(expr: Seq, assigned: dict[str, Expr], depth: int) -> tuple[str, str | None]:
+def _envelope_shape(expr: Seq, assigned: dict[str, Expr], depth: int) -> tuple[ReturnKind, str | None]:
     """`{"results": serializer.data}`: a collection under an envelope key (or as the only entry)."""
     for key, value in zip(expr.keys, expr.items, strict=False):
         name = const_str(key)
@@ -465,7 +465,7 @@ def _envelope_shape(expr: Seq, assigned: dict[str, Expr], depth: int) -> tuple[s
     return "item", None
 
 
-def _serializer_shape(value: Expr) -> tuple[str, str | None]:
+def _serializer_shape(value: Expr) -> tuple[ReturnKind, str | None]:
     many = _serializes_many(value)
     if many is None:
         return "unknown", None
@@ -800,14 +800,14 @@ class _Resolver:
                 self._action_endpoint(view, action, (http_method.upper(),), path, VIEWSET_ACTIONS[action][2])
 
     def _action_endpoint(self, view: _View, action: str, methods: tuple[str, ...], path: str,
-                         returns: str) -> None:
+                         returns: ReturnKind) -> None:
         """A generic action (ViewSet.list, ListAPIView GET...), or the view's own override of it."""
         own = view.method(action)
         if own is not None and not own.body.delegates_list:
             self._method_endpoint(view, own, methods, path, fallback=returns)
             return
         endpoint = self._endpoint(view, methods, path, f"{view.ref.qualified}.{action}", view.decl.location)
-        endpoint.returns = returns  # type: ignore[assignment]
+        endpoint.returns = returns
         if action == "list":
             endpoint.returns_detail = f"{view.decl.name}.list"
             endpoint.pagination.extend(self._class_pagination(view))
@@ -819,9 +819,9 @@ class _Resolver:
         self.builder.project.endpoints.append(endpoint)
 
     def _method_endpoint(self, view: _View, method: MethodDecl, methods: tuple[str, ...], path: str,
-                         fallback: str = "unknown") -> None:
+                         fallback: ReturnKind = "unknown") -> None:
         endpoint = self._endpoint(view, methods, path, f"{view.ref.qualified}.{method.name}", method.location)
-        endpoint.returns = method.body.returns if method.body.returns != "unknown" else fallback  # type: ignore
+        endpoint.returns = method.body.returns if method.body.returns != "unknown" else fallback
         endpoint.returns_detail = method.body.returns_detail
         self._apply_body(view, endpoint, method.body)
         self.builder.project.endpoints.append(endpoint)
@@ -864,7 +864,7 @@ class _Resolver:
                             location=function.location, parameters_anchor=function.params_close,
                             parameters_empty=False)
         endpoint.parameters.extend(Parameter(name, "path") for name in _path_parameters(path))
-        endpoint.returns = function.body.returns  # type: ignore[assignment]
+        endpoint.returns = function.body.returns
         endpoint.returns_detail = function.body.returns_detail
         endpoint.auth.extend(function.auth)
         self._apply_body(None, endpoint, function.body)

@@ -29,7 +29,6 @@ from analyzers.extractors._http import (
     decorator_names,
     field_param,
     items_of,
-    location,
     looks_like_auth,
     looks_like_rate_limit,
     object_id,
@@ -170,7 +169,7 @@ def _routers(module: Module, path: str, uses_fastapi: bool) -> list[FastApiRoute
         if kind is None or "." in assign.targets[0]:
             continue
         found.append(FastApiRouter(scope, assign.targets[0], kind, path_text(module, value.kwarg("prefix")) or "",
-                                   items_of(value.kwarg("dependencies")), location(path, assign.span)))
+                                   items_of(value.kwarg("dependencies")), Location(path, assign.span)))
     return found
 
 
@@ -189,12 +188,13 @@ def _includes(module: Module, path: str) -> list[FastApiInclude]:
             prefix = path_text(module, call_argument(call, 0, "path")) or ""
         if isinstance(child, Name):
             found.append(FastApiInclude(scope, parent, child.dotted, prefix, items_of(call.kwarg("dependencies")),
-                                        location(path, call.span)))
+                                        Location(path, call.span)))
     return found
 
 
 def _routes(module: Module, source: SourceFile, uses_fastapi: bool, uses_flask: bool) -> list[FastApiRoute]:
     found: list[FastApiRoute] = []
+    lines: list[str] = []  # the file's lines, read once for the first route that needs them
     for fn in module.functions:
         for decorator in fn.decorators:
             if not isinstance(decorator, Call) or not isinstance(decorator.func, Name):
@@ -208,7 +208,8 @@ def _routes(module: Module, source: SourceFile, uses_fastapi: bool, uses_flask: 
                 continue
             methods = tuple(method.upper() for method in strings_of(decorator.kwarg("methods"))) or ("GET",) \
                 if verb == "api_route" else (verb.upper(),)
-            found.append(_route(module, source, fn, scope_of(fn), owner, methods, decorator))
+            lines = lines or source.text().split("\n")
+            found.append(_route(module, source.path, lines, fn, scope_of(fn), owner, methods, decorator))
     if uses_fastapi:
         found.extend(_added_routes(module, source))
     return found
@@ -218,6 +219,7 @@ def _added_routes(module: Module, source: SourceFile) -> list[FastApiRoute]:
     """`app.add_api_route("/path", handler, methods=[...])` with a handler defined in the same module."""
     functions = {fn.name: fn for fn in module.top_level_functions()}
     found: list[FastApiRoute] = []
+    lines: list[str] = []
     for scope, call in scoped_calls(module):
         owner = receiver(call)
         handler = call_argument(call, 1, "endpoint")
@@ -226,12 +228,13 @@ def _added_routes(module: Module, source: SourceFile) -> list[FastApiRoute]:
         fn = functions.get(handler.dotted)
         if fn is not None:
             methods = tuple(method.upper() for method in strings_of(call.kwarg("methods"))) or ("GET",)
-            found.append(_route(module, source, fn, scope, owner, methods, call))
+            lines = lines or source.text().split("\n")
+            found.append(_route(module, source.path, lines, fn, scope, owner, methods, call))
     return found
 
 
-def _route(module: Module, source: SourceFile, fn: Function, scope: str, owner: str, methods: tuple[str, ...],
-           call: Call) -> FastApiRoute:
+def _route(module: Module, path: str, lines: list[str], fn: Function, scope: str, owner: str,
+           methods: tuple[str, ...], call: Call) -> FastApiRoute:
     response_model = call.kwarg("response_model")
     if isinstance(response_model, Const) and response_model.value is None:
         response_model = None
@@ -241,35 +244,34 @@ def _route(module: Module, source: SourceFile, fn: Function, scope: str, owner: 
         methods=methods,
         path=path_text(module, call_argument(call, 0, "path")) or "",
         function=fn.qualname,
-        location=location(source.path, fn.name_span),
+        location=Location(path, fn.name_span),
         params=tuple(fn.params),
         response_model=response_model,
         return_annotation=fn.returns,
         dependencies=items_of(call.kwarg("dependencies")),
-        body=analyze_body(module, fn, source.path),
+        body=analyze_body(module, fn, path),
         status_code=status_of(call.kwarg("status_code")),
         decorators=tuple(decorator_names(fn)),
-        parameters_anchor=_parameters_anchor(source, fn),
+        parameters_anchor=_parameters_anchor(path, lines, fn),
         parameters_empty=not any(param.kind not in ("var_positional", "var_keyword") for param in fn.params),
         idiom=_idiom(module),
     )
 
 
-def _parameters_anchor(source: SourceFile, fn: Function) -> Location | None:
+def _parameters_anchor(path: str, lines: list[str], fn: Function) -> Location | None:
     """Where `, limit: int = Query(...)` can be appended: before the `)`, or after the last parameter when
     the list ends with a trailing comma. None with *args/**kwargs, where a new parameter cannot simply go last."""
     if any(param.kind in ("var_positional", "var_keyword") for param in fn.params):
         return None
     if fn.params:
         last = fn.params[-1].span.end
-        between = _text_between(source, last.line, last.column, fn.params_close.line, fn.params_close.column)
+        between = _text_between(lines, last.line, last.column, fn.params_close.line, fn.params_close.column)
         if "," in re.sub(r"#[^\n]*", "", between):
-            return point(source.path, last)
-    return point(source.path, fn.params_close)
+            return point(path, last)
+    return point(path, fn.params_close)
 
 
-def _text_between(source: SourceFile, line: int, column: int, end_line: int, end_column: int) -> str:
-    lines = source.text().split("\n")
+def _text_between(lines: list[str], line: int, column: int, end_line: int, end_column: int) -> str:
     if not 0 <= line <= end_line < len(lines):
         return ""
     if line == end_line:

@@ -28,12 +28,12 @@ from analyzers.extractors._http import (
     callee,
     class_fields,
     decorator_names,
-    location,
     looks_like_auth,
     looks_like_rate_limit,
     object_id,
     path_text,
     receiver,
+    request_arguments,
     scope_of,
     scoped_assigns,
     scoped_calls,
@@ -157,7 +157,7 @@ def _objects(module: Module, path: str) -> list[FlaskObject]:
         else:
             continue
         found.append(FlaskObject(scope, assign.targets[0], kind, prefix,
-                                 parent.dotted if isinstance(parent, Name) else None, location(path, assign.span)))
+                                 parent.dotted if isinstance(parent, Name) else None, Location(path, assign.span)))
     return found
 
 
@@ -171,9 +171,9 @@ def _registrations(module: Module, path: str) -> list[FlaskRegistration]:
             continue
         if name == "register_blueprint":
             found.append(FlaskRegistration(scope, owner, argument.dotted, path_text(module, call.kwarg("url_prefix")),
-                                           location(path, call.span)))
+                                           Location(path, call.span)))
         elif name == "init_app":  # api.init_app(app): the api lives on the app
-            found.append(FlaskRegistration(scope, argument.dotted, owner, None, location(path, call.span)))
+            found.append(FlaskRegistration(scope, argument.dotted, owner, None, Location(path, call.span)))
     return found
 
 
@@ -190,12 +190,12 @@ def _rule_calls(module: Module, path: str) -> list[FlaskRoute]:
             view, is_class = _view_target(module, scope, call_argument(call, 2, "view_func"))
             methods = tuple(method.upper() for method in strings_of(call.kwarg("methods"))) or None
             if rule is not None and view is not None:
-                found.append(FlaskRoute(scope, owner, (rule,), methods, location(path, call.span), None, view,
+                found.append(FlaskRoute(scope, owner, (rule,), methods, Location(path, call.span), None, view,
                                         is_class))
         elif name == "add_resource" and call.args and isinstance(call.args[0], Name):
             rules = tuple(rule for rule in (path_text(module, arg) for arg in call.args[1:]) if rule is not None)
             if rules:
-                found.append(FlaskRoute(scope, owner, rules, None, location(path, call.span), None,
+                found.append(FlaskRoute(scope, owner, rules, None, Location(path, call.span), None,
                                         call.args[0].dotted, True))
     return found
 
@@ -224,11 +224,11 @@ def _decorated_routes(module: Module, path: str, uses_flask: bool, uses_fastapi:
     found: list[FlaskRoute] = []
     for fn in module.functions:
         for decorator, owner, rule, methods in _route_decorators(module, fn.decorators, uses_flask, uses_fastapi):
-            found.append(FlaskRoute(scope_of(fn), owner, (rule,), methods, location(path, decorator.span),
-                                    handler(module, fn)))
+            found.append(FlaskRoute(scope_of(fn), owner, (rule,), methods, Location(path, decorator.span),
+                                    view_handler(module, fn)))
     for cls in module.classes:  # flask-smorest: @blp.route("/") on a MethodView
         for decorator, owner, rule, methods in _route_decorators(module, cls.decorators, uses_flask, uses_fastapi):
-            found.append(FlaskRoute("", owner, (rule,), methods, location(path, decorator.span), None,
+            found.append(FlaskRoute("", owner, (rule,), methods, Location(path, decorator.span), None,
                                     cls.qualname, True))
     return found
 
@@ -258,7 +258,7 @@ def _route_decorators(module: Module, decorators: list[Expr], uses_flask: bool,
     return found
 
 
-def handler(module: Module, fn: Function) -> FlaskHandler:
+def view_handler(module: Module, fn: Function) -> FlaskHandler:
     """A view function's facts: its body, and what its decorators declare."""
     returns: ReturnKind | None = None
     detail: str | None = None
@@ -281,7 +281,7 @@ def handler(module: Module, fn: Function) -> FlaskHandler:
             arguments.append((decorator.args[0], where))
     return FlaskHandler(
         function=fn.qualname,
-        location=location(module.path, fn.name_span),
+        location=Location(module.path, fn.name_span),
         body=analyze_body(module, fn, module.path),
         returns=returns,
         returns_detail=detail,
@@ -294,7 +294,7 @@ def handler(module: Module, fn: Function) -> FlaskHandler:
 
 
 def _many(schema: Expr) -> bool:
-    """`Schema(many=True)` (or `many=True` given to the decorator's schema)."""
+    """`Schema(many=True)`: the schema serialises a list."""
     if isinstance(schema, Call):
         value = schema.kwarg("many")
         return isinstance(value, Const) and value.value is True
@@ -394,6 +394,7 @@ class _Views:
         self.builder = builder
         self.callables = Callables(builder)
         self._handlers: dict[str, FlaskHandler] = {}
+        self._helper_arguments: dict[str, list[Parameter]] = {}
 
     def handlers(self, module: Module, route: FlaskRoute) -> list[tuple[Module, FlaskHandler, tuple[str, ...]]]:
         if route.handler is not None:
@@ -416,8 +417,22 @@ class _Views:
     def _handler(self, module: Module, fn: Function) -> FlaskHandler:
         key = f"{module.module}.{fn.qualname}"
         if key not in self._handlers:
-            self._handlers[key] = handler(module, fn)
+            self._handlers[key] = view_handler(module, fn)
         return self._handlers[key]
+
+    def helper_parameters(self, module: Module, view: FlaskHandler) -> list[Parameter]:
+        """Query arguments read by the functions the view calls (`page, per_page = page_args()`), one level."""
+        parameters: list[Parameter] = []
+        for dotted in view.body.helper_calls:
+            found = self.callables.find(module, dotted)
+            if found is None or found.function is None or found.module is None:
+                continue
+            if found.qualified not in self._helper_arguments:
+                self._helper_arguments[found.qualified] = [
+                    Parameter(p.name, p.source, p.annotation, p.default, p.location, found.function.name)
+                    for p in request_arguments(found.module, found.function)]
+            parameters.extend(self._helper_arguments[found.qualified])
+        return parameters
 
     def argument_parameters(self, module: Module, view: FlaskHandler) -> list[Parameter]:
         """Parameters declared by argument decorators: a dict literal's keys or a schema class's fields."""
@@ -444,7 +459,9 @@ def _endpoint(module: Module, view: FlaskHandler, methods: tuple[str, ...], path
     body = view.body
     arguments = views.argument_parameters(module, view)
     parameters = [Parameter(name, "path", location=view.location) for name in _RULE_PARAMETER.findall(path)]
-    parameters += [*body.query_parameters, *arguments]
+    known = {parameter.name for parameter in [*parameters, *body.query_parameters, *arguments]}
+    helpers = [parameter for parameter in views.helper_parameters(module, view) if parameter.name not in known]
+    parameters += [*body.query_parameters, *arguments, *helpers]
     returns = view.returns or body.returns
     detail = view.returns_detail if view.returns else body.returns_detail
     return Endpoint(

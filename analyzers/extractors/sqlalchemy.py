@@ -68,6 +68,23 @@ PYTHON_TYPES = {
     "dict": "JSON", "list": "JSON",
 }
 CREATION_NAMES = frozenset({"created_at", "created", "created_on", "inserted_at", "date_created", "createdAt"})
+# Bases from installed packages that add known timestamp columns: (column, fills on insert, fills on update).
+_AUDIT_COLUMNS = (("created_at", True, False), ("updated_at", True, True))
+KNOWN_EXTERNAL_COLUMNS: dict[str, tuple[tuple[str, bool, bool], ...]] = {
+    "sqlalchemy_utils.Timestamp": (("created", True, False), ("updated", True, True)),
+    "sqlalchemy_utils.models.Timestamp": (("created", True, False), ("updated", True, True)),
+    "sqlalchemy_mixins.TimestampsMixin": _AUDIT_COLUMNS,
+    "sqlalchemy_mixins.timestamp.TimestampsMixin": _AUDIT_COLUMNS,
+    "flask_appbuilder.models.mixins.AuditMixin": (("created_on", True, False), ("changed_on", True, True)),
+    "advanced_alchemy.mixins.AuditColumns": _AUDIT_COLUMNS,
+}
+# Installed declarative bases (Advanced Alchemy, Litestar): tables named in snake case; `*AuditBase` adds timestamps.
+EXTERNAL_DECLARATIVE = ("advanced_alchemy.base.", "litestar.contrib.sqlalchemy.base.",
+                        "litestar.plugins.sqlalchemy.base.")
+# Packages whose classes add no columns to a model inheriting them.
+COLUMNLESS_PACKAGES = frozenset({"sqlalchemy", "flask_sqlalchemy", "sqlmodel", "typing", "typing_extensions", "abc",
+                                 "enum", "dataclasses", "collections", "flask_login", "sqlalchemy_serializer",
+                                 "sqlalchemy_mixins", "pydantic"})
 
 # ============================================================================================ records
 
@@ -184,8 +201,6 @@ class FileReader:
         self.module = module
         self.path = source.path
         self.lines = source.text().split("\n")
-        self.local_names = {cls.name for cls in module.classes} | {
-            target for assign in module.assigns for target in assign.targets}
 
     def qualify(self, dotted: str) -> str:
         """The qualified name `dotted` refers to: through the imports, else a name of this module."""
@@ -194,14 +209,22 @@ class FileReader:
             return self.module.resolve(dotted)
         return f"{self.module.module}.{dotted}"
 
-    def is_external(self, dotted: str) -> bool:
-        return dotted.split(".", 1)[0] in self.module.imports
-
     def root(self, dotted: str) -> str:
         """The top-level package a name comes from ("" for names of this module)."""
         head = dotted.split(".", 1)[0]
         target = self.module.imports.get(head)
         return target.split(".", 1)[0] if target else ""
+
+    def name(self, expr: Expr | None) -> str:
+        """The last name of a callee or name, through import aliases (`FK(...)` after `ForeignKey as FK`)."""
+        if isinstance(expr, Call):
+            expr = expr.func
+        if isinstance(expr, Name):
+            dotted = expr.dotted
+            if dotted.split(".", 1)[0] in self.module.imports:
+                dotted = self.module.resolve(dotted)
+            return dotted.rsplit(".", 1)[-1]
+        return last_segment(expr)
 
     def location(self, span: Span) -> Location:
         return Location(self.path, span)
@@ -245,7 +268,7 @@ def is_sqlalchemy_call(reader: FileReader, expr: Expr | None, names: frozenset[s
     """A call of one of `names` that plausibly is SQLAlchemy's (not pandera's Column, rich's Table...)."""
     if not isinstance(expr, Call) or not isinstance(expr.func, Name):
         return False
-    if last_segment(expr) not in names:
+    if reader.name(expr) not in names:
         return False
     return reader.root(expr.func.dotted) not in OTHER_LIBRARIES
 
@@ -369,7 +392,7 @@ def parse_column(reader: FileReader, attribute: str, call: Call, where: Span,
     column_type: str | None = None
     references: list[Reference] = []
     for arg in args:
-        kind = last_segment(arg)
+        kind = reader.name(arg)
         if kind == "ForeignKey" and isinstance(arg, Call):
             reference = foreign_key_reference(reader, arg)
             if reference is not None:
@@ -400,7 +423,7 @@ def parse_column(reader: FileReader, attribute: str, call: Call, where: Span,
         indexed=flag(call.kwarg("index"), unknown=True),
         nullable=nullable,
         auto_on_insert=any(fills_time(call.kwarg(key)) for key in ("server_default", "default", "insert_default")),
-        auto_on_update=any(fills_time(call.kwarg(key)) or last_segment(call.kwarg(key)) == "FetchedValue"
+        auto_on_update=any(fills_time(call.kwarg(key)) or reader.name(call.kwarg(key)) == "FetchedValue"
                            for key in ("onupdate", "server_onupdate")),
         options_anchor=reader.location(anchor) if anchor is not None else None,
         declaration_text=reader.text(call.span),
@@ -422,7 +445,7 @@ def annotation_column(reader: FileReader, attribute: str, annotation: Expr, wher
 
 def column_call(reader: FileReader, value: Expr | None) -> Call | None:
     """The Column/mapped_column call of an attribute value, through `deferred(...)`-style wrappers."""
-    if isinstance(value, Call) and last_segment(value) in COLUMN_WRAPPERS and value.args:
+    if isinstance(value, Call) and reader.name(value) in COLUMN_WRAPPERS and value.args:
         value = value.args[0]
     if is_sqlalchemy_call(reader, value, {"Column", "mapped_column"}):
         assert isinstance(value, Call)
@@ -460,7 +483,7 @@ def leading_columns(elements: tuple[Expr, ...], attributes: dict[str, str]) -> t
 
 def parse_constraint(reader: FileReader, call: Call, attributes: dict[str, str]) -> ConstraintFact | None:
     """An `Index`, `UniqueConstraint`, `PrimaryKeyConstraint` or `ForeignKeyConstraint` call."""
-    kind = last_segment(call)
+    kind = reader.name(call)
     location = reader.location(call.span)
     name = const_str(call.kwarg("name"))
     if kind == "Index":
@@ -578,7 +601,7 @@ def _module_assign(reader: FileReader, assign: Assign) -> list[object]:
 
 def _base_variable(reader: FileReader, qualified: str, call: Call) -> BaseVarFact | None:
     """`declarative_base()`, `registry().generate_base()`, `SQLAlchemy()`: names whose subclasses map tables."""
-    name = last_segment(call)
+    name = reader.name(call)
     if name in ("declarative_base", "generate_base"):
         mixin = call.kwarg("cls")
         return BaseVarFact(qualified, "declarative",
@@ -593,7 +616,7 @@ def _base_variable(reader: FileReader, qualified: str, call: Call) -> BaseVarFac
 
 def _annotated_alias(reader: FileReader, qualified: str, value: Subscript, where: Span) -> AnnotatedFact | None:
     """`intpk = Annotated[int, mapped_column(primary_key=True)]`."""
-    if not isinstance(value.value, Name) or last_segment(value.value) != "Annotated" or not value.index:
+    if not isinstance(value.value, Name) or reader.name(value.value) != "Annotated" or not value.index:
         return None
     for item in value.index[1:]:
         call = column_call(reader, item)
@@ -616,7 +639,7 @@ def _module_call(reader: FileReader, call: Call, variable: str | None) -> list[o
 
 
 def _is_core_table(reader: FileReader, call: Call) -> bool:
-    if not isinstance(call.func, Name) or last_segment(call) != "Table" or const_str(
+    if not isinstance(call.func, Name) or reader.name(call) != "Table" or const_str(
             call.args[0] if call.args else None) is None:
         return False
     dotted = call.func.dotted
@@ -684,8 +707,8 @@ def _loose_index(reader: FileReader, call: Call) -> list[object]:
 
 def _class_fact(reader: FileReader, cls: Class) -> ClassFact | None:
     fact = ClassFact(qualified=f"{reader.module.module}.{cls.qualname}", name=cls.name, path=reader.path)
-    fact.declarative_root = any(last_segment(decorator) == "as_declarative" for decorator in cls.decorators)
-    fact.registry_mapped = any(last_segment(decorator) in ("mapped", "mapped_as_dataclass")
+    fact.declarative_root = any(reader.name(decorator) == "as_declarative" for decorator in cls.decorators)
+    fact.registry_mapped = any(reader.name(decorator) in ("mapped", "mapped_as_dataclass")
                                for decorator in cls.decorators)
     heads: list[str] = []
     table_args: Expr | None = None
@@ -747,7 +770,7 @@ def _class_attribute(reader: FileReader, fact: ClassFact, assign: Assign, heads:
     if call is not None:
         fact.columns.append(parse_column(reader, target, call, assign.span, assign.annotation))
         heads.append(callee_head(call))
-        fact.mapped_style = fact.mapped_style or last_segment(call) == "mapped_column" or (
+        fact.mapped_style = fact.mapped_style or reader.name(call) == "mapped_column" or (
             mapped_inner(assign.annotation) is not None)
         return
     if assign.value is None and assign.annotation is not None:
@@ -756,7 +779,7 @@ def _class_attribute(reader: FileReader, fact: ClassFact, assign: Assign, heads:
             fact.columns.append(column)
             fact.mapped_style = True
         return
-    if isinstance(assign.value, Call) and last_segment(assign.value) == "relationship":
+    if isinstance(assign.value, Call) and reader.name(assign.value) == "relationship":
         secondary = assign.value.kwarg("secondary")
         reference = reference_of(reader, secondary)
         if reference is not None:
@@ -892,6 +915,8 @@ class _Resolver:
         qualified = self.qualify(module, base.dotted)
         if qualified in DECLARATIVE_ROOTS:
             return "root", ""
+        if qualified.startswith(EXTERNAL_DECLARATIVE) and qualified.endswith("Base"):
+            return "declarative", ""
         found = self.follow(qualified, self.base_vars)
         if found is not None:
             return self.base_vars[found].kind, base.dotted.rsplit(".", 1)[0] if "." in base.dotted else ""
@@ -1008,10 +1033,16 @@ class _Resolver:
         """A `@declared_attr __tablename__` on the class or any base (they apply to every subclass)."""
         if fact.tablename_rule:
             return fact.tablename_rule
-        for ancestor in self.builder.ancestors(ref):
+        chain = [ref, *self.builder.ancestors(ref), *self.unmapped_ancestors(ref)]
+        for ancestor in chain[1:]:
             ancestor_fact = self.classes.get(ancestor.qualified)
             if ancestor_fact is not None and ancestor_fact.tablename_rule:
                 return ancestor_fact.tablename_rule
+        for current in chain:
+            for base in current.cls.bases:
+                if isinstance(base, Name) and self.qualify(current.module, base.dotted).startswith(
+                        EXTERNAL_DECLARATIVE):
+                    return "snake"
         return None
 
     def inherited_tablename(self, ref: ClassRef) -> str | None:
@@ -1031,7 +1062,7 @@ class _Resolver:
     def derive_name(class_name: str, rule: str | None, flask: bool) -> str | None:
         if rule is not None and rule.startswith("lower"):
             return class_name.lower() + rule.partition(":")[2]
-        if rule is None and flask:
+        if rule == "snake" or (rule is None and flask):
             return snake_case(class_name)
         return None
 
@@ -1185,7 +1216,7 @@ class _Resolver:
         columns = self.collect_columns(ref, fact)
         framework = "flask-sqlalchemy" if mapping.flask else "sqlalchemy"
         declaration = replace(fact.declaration, framework=framework,
-                              idiom=self.idiom(fact, mapping, columns))
+                              idiom=self.idiom(fact, mapping))
         table = Table(name=mapping.table, declarations=[declaration])
         attributes: dict[str, str] = {}
         for origin, column in columns:
@@ -1193,13 +1224,25 @@ class _Resolver:
             self.add_column(table, self.model_column(origin, column), self.references(column))
         self.attributes[ref.qualified] = attributes
         self.add_constraints(table, self.table_args(ref, fact), attributes)
+        self.add_external(table, [ref, *self.unmapped_ancestors(ref)])
         self.finish(table)
         self.builder.project.stacks.add("sqlalchemy")
         if mapping.flask:
             self.builder.project.stacks.add("flask-sqlalchemy")
 
-    def idiom(self, fact: ClassFact, mapping: _Mapping,
-              columns: list[tuple[ClassRef | None, ColumnFact]]) -> dict[str, str]:
+    def add_external(self, table: Table, refs: list[ClassRef]) -> None:
+        """Columns of bases from installed packages: known timestamps, else the base is noted as unseen."""
+        add_external_bases(self.builder, table, refs, self.is_base_variable)
+
+    def is_base_variable(self, qualified: str) -> bool:
+        """`Base` of `declarative_base()` or `db.Model` of `SQLAlchemy()`: names, not classes, in the workspace."""
+        if self.follow(qualified, self.base_vars) is not None:
+            return True
+        return qualified.endswith(".Model") and self.follow(qualified[: -len(".Model")], self.base_vars) is not None
+
+    @staticmethod
+    def idiom(fact: ClassFact, mapping: _Mapping) -> dict[str, str]:
+        """How the class writes columns, for fixes: "mapped", "flask" (`db.Column`) or "classic"."""
         idiom = dict(fact.declaration.idiom) if fact.declaration else {}
         if fact.mapped_style or (not fact.columns and "mapped_column" in idiom.get("imported", "").split(",")):
             idiom["style"] = "mapped"
@@ -1209,7 +1252,6 @@ class _Resolver:
                 idiom["prefix"] = f"{mapping.flask_head or 'db'}."
         else:
             idiom["style"] = "classic"
-        del columns
         return idiom
 
     def add_single_table_columns(self, ref: ClassRef, fact: ClassFact, mapping: _Mapping) -> None:
@@ -1335,3 +1377,30 @@ def string_target(reference: Reference) -> tuple[str | None, str | None]:
     if len(parts) < 2:
         return None, None
     return parts[-2], parts[-1]
+
+
+def add_external_bases(builder: ModelBuilder, table: Table, refs: list[ClassRef],
+                       known: Callable[[str], bool]) -> None:
+    """Bases of `refs` imported from outside the workspace: the columns of well-known ones are added (origin
+    "framework"); the others are listed in `table.unseen_bases` (they may hold columns we cannot see)."""
+    unseen: list[str] = list(table.unseen_bases)
+    location = table.primary.location if table.primary else None
+    for ref in refs:
+        for base in ref.cls.bases:
+            if not isinstance(base, Name) or base.dotted.split(".", 1)[0] not in ref.module.imports:
+                continue
+            qualified = ref.module.resolve(base.dotted)
+            if builder.lookup(qualified) is not None or known(qualified) or qualified in DECLARATIVE_ROOTS:
+                continue
+            columns = KNOWN_EXTERNAL_COLUMNS.get(qualified)
+            if columns is None and qualified.startswith(EXTERNAL_DECLARATIVE) and qualified.endswith("AuditBase"):
+                columns = _AUDIT_COLUMNS
+            if columns is not None:
+                for name, on_insert, on_update in columns:
+                    table.columns.setdefault(name, Column(
+                        name, "DateTime", location=location, origin="framework", origin_detail=qualified,
+                        auto_on_insert=on_insert, auto_on_update=on_update))
+            elif qualified.split(".", 1)[0] not in COLUMNLESS_PACKAGES and not qualified.startswith(
+                    EXTERNAL_DECLARATIVE) and qualified not in unseen:
+                unseen.append(qualified)
+    table.unseen_bases = tuple(unseen)

@@ -20,6 +20,7 @@ from analyzers.extractors.sqlalchemy import (
     Reference,
     add_column,
     add_constraints,
+    add_external_bases,
     column_call,
     declaration_for,
     fills_time,
@@ -27,7 +28,6 @@ from analyzers.extractors.sqlalchemy import (
     flag,
     imported_names,
     last_argument_end,
-    last_segment,
     looks_like_join_table,
     parse_column,
     parse_table_args,
@@ -114,12 +114,12 @@ def _field(reader: FileReader, fact: ModelClassFact, assign: Assign) -> None:
     if annotation is None or _is_class_var(annotation):
         return
     name = assign.targets[0]
-    if isinstance(value, Call) and last_segment(value) == "Relationship":
+    if isinstance(value, Call) and reader.name(value) == "Relationship":
         link = reference_of(reader, value.kwarg("link_model"))
         if link is not None:
             fact.link_models.append(link)
         return
-    if isinstance(value, Call) and last_segment(value) == "Field":
+    if isinstance(value, Call) and reader.name(value) == "Field":
         fact.fields.append(_field_column(reader, name, value, assign))
         return
     column_type, optional = python_type(annotation)
@@ -255,6 +255,8 @@ class _Resolver:
                 table_args = current.table_args
         self.attributes[ref.qualified] = attributes
         add_constraints(table, table_args or [], attributes, self.target)
+        add_external_bases(self.builder, table, [ref, *self.builder.ancestors(ref)],
+                           lambda qualified: qualified in SQLMODEL_BASES)
         return self.builder.add_table(finish_table(table))
 
     @staticmethod

@@ -15,10 +15,23 @@ from analyzers.rules._fixes import (
 DATETIME_HINTS = ("date", "time", "timestamp")
 
 
-def has_timestamp(table: Table, names: list[str]) -> bool:
-    """A column with one of `names` (case-insensitive, `_` ignored so createdAt = created_at)."""
+def has_timestamp(table: Table, names: list[str], kind: str) -> bool:
+    """A column with one of `names` (case-insensitive, `_` ignored so createdAt = created_at), or a date/time
+    column the framework fills itself on insert (kind "created") or on update ("updated"), whatever its name
+    (Django's `date_joined`, `action_time`)."""
     wanted = {_normalise(name) for name in names}
-    return any(_normalise(column) in wanted for column in table.columns)
+    for column in table.columns.values():
+        if _normalise(column.name) in wanted:
+            return True
+        filled = column.auto_on_update if kind == "updated" else column.auto_on_insert and not column.auto_on_update
+        if filled and _is_datetime(column.type):
+            return True
+    return False
+
+
+def _is_datetime(column_type: str | None) -> bool:
+    lowered = (column_type or "").lower()
+    return any(hint in lowered for hint in DATETIME_HINTS)
 
 
 def _normalise(name: str) -> str:

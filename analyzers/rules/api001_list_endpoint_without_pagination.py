@@ -79,8 +79,12 @@ def check(project: Project, options: BaseModel) -> Iterator[Finding]:
 
 
 def pagination_parameters(endpoint: Endpoint, names: set[str]) -> list[str]:
+    """Query parameters with a pagination name, declared by the handler or by a dependency it uses (a
+    parameter that *is* a dependency, like `page: PageParams = Depends()`, counts only through what it declares).
+    """
     return [parameter.name for parameter in endpoint.parameters
-            if parameter.name.lower() in names and parameter.source in ("query", "dependency", "unknown")]
+            if parameter.name.lower() in names
+            and (parameter.source in ("query", "unknown") or (parameter.source == "dependency" and parameter.via))]
 
 
 def pagination_fix(endpoint: Endpoint, options: Options) -> Fix | None:

@@ -62,7 +62,7 @@ class Options(BaseModel):
 def check(project: Project, options: BaseModel) -> Iterator[Finding]:
     assert isinstance(options, Options)
     for table in candidate_tables(project):
-        if has_timestamp(table, options.names):
+        if has_timestamp(table, options.names, "created"):
             continue
         declaration = table.primary
         assert declaration is not None

@@ -65,7 +65,7 @@ class Options(BaseModel):
 def check(project: Project, options: BaseModel) -> Iterator[Finding]:
     assert isinstance(options, Options)
     for table in candidate_tables(project):
-        if table.read_only or has_timestamp(table, options.names):
+        if table.read_only or has_timestamp(table, options.names, "updated"):
             continue
         if any(fnmatch.fnmatch(table.name.lower(), pattern) for pattern in options.append_only):
             continue

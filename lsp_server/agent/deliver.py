@@ -18,6 +18,7 @@ from lsp_server.agent.overlay import Change
 
 CONTEXT_LINES = 3
 ANNOTATION_ID = "plumbline.agent"
+UTF16 = lsp.PositionEncodingKind.Utf16
 _LINE = re.compile(r"[^\n]*\n|[^\n]+\Z")
 
 
@@ -104,22 +105,28 @@ def _locate(lines: list[str], hunk: Hunk) -> int | None:
 # --------------------------------------------------------------------------------------------- LSP
 
 
-def utf16_length(text: str) -> int:
-    return len(text.encode("utf-16-le")) // 2
+def column_length(text: str, encoding: str = UTF16) -> int:
+    """The length of `text` in the client's position encoding (UTF-16 code units unless negotiated)."""
+    if encoding == lsp.PositionEncodingKind.Utf32:
+        return len(text)
+    if encoding == lsp.PositionEncodingKind.Utf8:
+        return len(text.encode("utf-8"))
+    return len(text.encode("utf-16-le", errors="surrogatepass")) // 2
 
 
-def _position(lines: Sequence[str], index: int) -> lsp.Position:
+def _position(lines: Sequence[str], index: int, encoding: str) -> lsp.Position:
     """The start of line `index`; past the last line of a file without a final newline, the end of that line."""
     if index < len(lines) or not lines or lines[-1].endswith("\n"):
         return lsp.Position(line=index, character=0)
-    return lsp.Position(line=len(lines) - 1, character=utf16_length(lines[-1]))
+    return lsp.Position(line=len(lines) - 1, character=column_length(lines[-1], encoding))
 
 
-def text_edits(before: str, after: str, annotation: str | None = None) -> list[lsp.TextEdit | lsp.AnnotatedTextEdit]:
+def text_edits(before: str, after: str, annotation: str | None = None,
+               encoding: str = UTF16) -> list[lsp.TextEdit | lsp.AnnotatedTextEdit]:
     lines = split_lines(before)
     edits: list[lsp.TextEdit | lsp.AnnotatedTextEdit] = []
     for hunk in hunks(before, after):
-        edit_range = lsp.Range(start=_position(lines, hunk.start), end=_position(lines, hunk.end))
+        edit_range = lsp.Range(start=_position(lines, hunk.start, encoding), end=_position(lines, hunk.end, encoding))
         new_text = "".join(hunk.new)
         if annotation is not None:
             edits.append(lsp.AnnotatedTextEdit(range=edit_range, new_text=new_text, annotation_id=annotation))
@@ -129,7 +136,7 @@ def text_edits(before: str, after: str, annotation: str | None = None) -> list[l
 
 
 def workspace_edit(files: list[FileEdit], capabilities: lsp.ClientCapabilities | None, label: str,
-                   description: str = "") -> lsp.WorkspaceEdit:
+                   description: str = "", encoding: str = UTF16) -> lsp.WorkspaceEdit:
     """One `WorkspaceEdit`: versioned `documentChanges` (with `CreateFile` for new files) where the client
     supports them, and a confirmation annotation on multi-file edits (VS Code then shows its preview)."""
     support = capabilities.workspace.workspace_edit if capabilities and capabilities.workspace else None
@@ -141,7 +148,7 @@ def workspace_edit(files: list[FileEdit], capabilities: lsp.ClientCapabilities |
         raise DeliveryError(f"your editor cannot create files through an edit ({', '.join(created)}); "
                             "run `plumbline implement` or `plumbline fix --agent` in a terminal instead")
     if not document_changes:
-        return lsp.WorkspaceEdit(changes={file.uri: list(text_edits(file.before or "", file.after))
+        return lsp.WorkspaceEdit(changes={file.uri: list(text_edits(file.before or "", file.after, None, encoding))
                                           for file in files})
     annotate = len(files) > 1 and support is not None and support.change_annotation_support is not None
     annotation = ANNOTATION_ID if annotate else None
@@ -151,8 +158,8 @@ def workspace_edit(files: list[FileEdit], capabilities: lsp.ClientCapabilities |
             operations.append(lsp.CreateFile(uri=file.uri, annotation_id=annotation,
                                              options=lsp.CreateFileOptions(overwrite=False, ignore_if_exists=False)))
         identifier = lsp.OptionalVersionedTextDocumentIdentifier(uri=file.uri, version=file.version)
-        operations.append(lsp.TextDocumentEdit(text_document=identifier,
-                                               edits=list(text_edits(file.before or "", file.after, annotation))))
+        edits = list(text_edits(file.before or "", file.after, annotation, encoding))
+        operations.append(lsp.TextDocumentEdit(text_document=identifier, edits=edits))
     annotations = None
     if annotation is not None:
         annotations = {annotation: lsp.ChangeAnnotation(label=label, needs_confirmation=True,

@@ -66,6 +66,9 @@ async def run_job(job: Job) -> JobResult:
                                 job.progress)
     try:
         return await _converse(job, conversation, executor, task)
+    except AgentError as error:
+        error.usage = conversation.usage
+        raise
     finally:
         await conversation.close()
 

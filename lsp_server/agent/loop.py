@@ -41,6 +41,7 @@ class AgentError(Exception):
         super().__init__(message)
         self.kind = kind
         self.message = message
+        self.usage: Usage | None = None  # what the job had spent when it stopped
 
 
 @dataclass(frozen=True, slots=True)

@@ -318,11 +318,17 @@ def _no_match(path: str, text: str, old: str) -> str:
     message = f"No match for old_str in {path}: it must match the file exactly, whitespace and indentation included."
     first = next((line.strip() for line in old.split("\n") if line.strip()), "")
     if first:
-        candidates = [number for number, line in enumerate(text.split("\n"), start=1) if first in line]
+        squashed = _squash(first)
+        candidates = [number for number, line in enumerate(text.split("\n"), start=1)
+                      if first in line or (squashed and _squash(line) == squashed)]
         if candidates:
             shown = ", ".join(map(str, candidates[:10]))
             message += f" Its first line appears at line(s) {shown}; view them again and copy the text exactly."
     return message
+
+
+def _squash(text: str) -> str:
+    return re.sub(r"\s+", "", text)
 
 
 def _snippet(text: str, first: int, last: int, context: int = 3) -> str:

@@ -22,7 +22,7 @@ from analyzers.engine import CheckResult, Workspace
 from analyzers.facts import FileFacts
 from analyzers.model import Finding
 from analyzers.parsing import parse
-from lsp_server.agent.overlay import Change, Overlay, OverlayError
+from lsp_server.agent.overlay import Change, Overlay
 
 _SUPPRESSION = re.compile(r"plumbline:\s*ignore")
 _REVISION = re.compile(r"""^\s*(down_revision|revision)\s*(?::[^=]+)?=\s*['"]([^'"]+)['"]""", re.M)
@@ -98,7 +98,12 @@ class EngineSnapshot:
 
 
 def verify(snapshot: EngineSnapshot, overlay: Overlay, target: str | None, implement: bool = False) -> Verification:
-    changes = overlay.changes()
+    return verify_changes(snapshot, overlay.changes(), target, implement)
+
+
+def verify_changes(snapshot: EngineSnapshot, changes: list[Change], target: str | None,
+                   implement: bool = False) -> Verification:
+    """`changes` checked against `snapshot`, the engine's facts before them."""
     problems: list[Problem] = []
     for change in changes:
         problems.extend(syntax_problems(change))
@@ -237,9 +242,3 @@ def _at(finding: Finding, message: str) -> Problem:
     start = finding.location.span.start
     return Problem(finding.location.path, start.line, start.column, message)
 
-
-def read_safely(overlay: Overlay, path: str) -> str | None:
-    try:
-        return overlay.read(path)
-    except OverlayError:
-        return None

@@ -316,6 +316,38 @@ def test_smorest_decorators(tmp_path: Path) -> None:
     assert {(p.name, p.source) for p in endpoint(project, "search").parameters} == {("q", "query"), ("cursor", "query")}
 
 
+def test_query_arguments_read_by_helpers(tmp_path: Path) -> None:
+    project = build(tmp_path, {
+        "app/utils.py": """
+            from flask import request
+
+            def page_args():
+                return request.args.get("page", 1, type=int), request.args.get("size", 20, type=int)
+        """,
+        "app/views.py": """
+            from flask import Flask, jsonify
+            from flask_paginate import get_page_args
+            from app import utils
+
+            app = Flask(__name__)
+
+            @app.get("/a")
+            def by_helper():
+                page, size = utils.page_args()
+                return jsonify([o.to_dict() for o in load(page, size)])
+
+            @app.get("/b")
+            def by_flask_paginate():
+                page, per_page, offset = get_page_args()
+                return jsonify([o.to_dict() for o in load(offset, per_page)])
+        """,
+    })
+    helper = endpoint(project, "by_helper")
+    assert {(p.name, p.source, p.via) for p in helper.parameters} == {("page", "query", "page_args"),
+                                                                      ("size", "query", "page_args")}
+    assert endpoint(project, "by_flask_paginate").pagination == ["get_page_args() call"]
+
+
 def test_fastapi_modules_are_not_flask(tmp_path: Path) -> None:
     project = build(tmp_path, {
         "api/routes.py": """

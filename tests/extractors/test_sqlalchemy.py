@@ -583,7 +583,8 @@ SNIPPETS = st.sampled_from([
     "    x: Mapped[int] = mapped_column(ForeignKey('b.id'))\n", "    __table_args__ = (Index('i', 'x'),\n",
     "t = Table('t', m, Column('a', ForeignKey(A.id)), Index(None, func.lower(a)))\n", "Base = declarative_base(\n",
     "db = SQLAlchemy(model_class=\n", "class B(db.Model, A):\n", "    @declared_attr\n", "    def y(cls):\n",
-    "        return Column(\n", "Index('j', A.x, t.c.a)\n", "    __tablename__ = None\n", "    r = relationship(secondary=t)\n",
+    "        return Column(\n", "Index('j', A.x, t.c.a)\n", "    __tablename__ = None\n",
+    "    r = relationship(secondary=t)\n",
     "from sqlalchemy import *\n", "from app.db import Base, db\n", ")\n", "(\n", "    ", "\n", ":", "[", "lambda",
 ])
 
@@ -600,3 +601,76 @@ def test_broken_source_never_raises(tmp_path: Path, pieces: list[str], noise: st
     workspace.scan()
     _, failures = workspace.resolve()
     assert not [failure for failure in failures if "sqlalchemy" in failure], failures
+
+
+def test_declarative_base_cls_mixin_names_tables_and_gives_columns(tmp_path: Path) -> None:
+    project = build(tmp_path, {"app/db.py": """
+        from sqlalchemy import Column, DateTime, Integer
+        from sqlalchemy.ext.declarative import declarative_base, declared_attr
+
+        class CustomBase:
+            @declared_attr
+            def __tablename__(cls):
+                return cls.__name__.lower()
+
+            id = Column(Integer, primary_key=True)
+            created_at = Column(DateTime)
+
+        Base = declarative_base(cls=CustomBase)
+    """, "app/models.py": """
+        from sqlalchemy import Column, String
+        from app.db import Base
+
+        class Incident(Base):
+            title = Column(String)
+    """})
+    incident = table(project, "incident")
+    assert list(incident.columns) == ["title", "id", "created_at"]
+    assert incident.columns["created_at"].origin_detail == "CustomBase (app/db.py)"
+
+
+def test_bases_from_installed_packages_add_known_columns_or_are_noted_unseen(tmp_path: Path) -> None:
+    project = build(tmp_path, {"app/db.py": DB, "app/models.py": """
+        from flask_login import UserMixin
+        from sqlalchemy import Column, Integer
+        from sqlalchemy_utils import Timestamp
+        from corp_common.mixins import AuditedMixin
+        from app.db import Base
+
+        class Invoice(Timestamp, Base):
+            __tablename__ = "invoices"
+            id = Column(Integer, primary_key=True)
+
+        class Account(UserMixin, AuditedMixin, Base):
+            __tablename__ = "accounts"
+            id = Column(Integer, primary_key=True)
+    """, "app/litestar_models.py": """
+        from advanced_alchemy.base import UUIDAuditBase, UUIDBase
+        from sqlalchemy.orm import Mapped
+
+        class BookAuthor(UUIDAuditBase):
+            name: Mapped[str]
+
+        class Tag(UUIDBase):
+            label: Mapped[str]
+    """})
+    invoices = table(project, "invoices")
+    updated = invoices.columns["updated"]
+    assert (updated.origin, updated.origin_detail, updated.auto_on_update) == (
+        "framework", "sqlalchemy_utils.Timestamp", True)
+    assert invoices.unseen_bases == ()
+    assert table(project, "accounts").unseen_bases == ("corp_common.mixins.AuditedMixin",)
+    author = table(project, "book_author")
+    assert {"created_at", "updated_at"} <= set(author.columns) and author.unseen_bases == ()
+    assert set(table(project, "tag").columns) == {"label"}
+
+
+def test_aliased_imports_are_followed(tmp_path: Path) -> None:
+    project = build(tmp_path, {"app/models.py": """
+        from sqlalchemy import Column as C, ForeignKey as FK, Integer, MetaData, Table as T
+
+        meta = MetaData()
+        links = T("links", meta, C("id", Integer, primary_key=True), C("owner_id", Integer, FK("users.id")))
+    """})
+    links = table(project, "links")
+    assert [fk.target_table for fk in links.foreign_keys] == ["users"]

@@ -189,3 +189,14 @@ def test_broken_source_never_raises(tmp_path: Path, pieces: list[str], noise: st
     workspace.scan()
     _, failures = workspace.resolve()
     assert not [failure for failure in failures if "sqlmodel" in failure], failures
+
+
+def test_bases_from_installed_packages_are_noted_unseen(tmp_path: Path) -> None:
+    project = build(tmp_path, {"app/models.py": """
+        from sqlmodel import Field, SQLModel
+        from corp_common.models import AuditFields
+
+        class Ledger(AuditFields, SQLModel, table=True):
+            id: int = Field(primary_key=True)
+    """})
+    assert table(project, "ledger").unseen_bases == ("corp_common.models.AuditFields",)

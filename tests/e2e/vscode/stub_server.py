@@ -153,19 +153,32 @@ async def implement_endpoint(ls: LanguageServer, args: dict) -> dict:
         for block in reply.content:
             if block.type == "tool_use" and block.input.get("command") == "create":
                 uri = (root / block.input["path"]).as_uri()
-                changes.append(t.CreateFile(uri=uri, options=t.CreateFileOptions(ignore_if_exists=True)))
+                changes.append(
+                    t.CreateFile(uri=uri, options=t.CreateFileOptions(ignore_if_exists=True), annotation_id="agent")
+                )
                 changes.append(
                     t.TextDocumentEdit(
                         text_document=t.OptionalVersionedTextDocumentIdentifier(uri=uri, version=None),
                         edits=[
-                            t.TextEdit(
-                                range=t.Range(t.Position(0, 0), t.Position(0, 0)), new_text=block.input["file_text"]
+                            t.AnnotatedTextEdit(
+                                range=t.Range(t.Position(0, 0), t.Position(0, 0)),
+                                new_text=block.input["file_text"],
+                                annotation_id="agent",
                             )
                         ],
                     )
                 )
         await ls.workspace_apply_edit_async(
-            t.ApplyWorkspaceEditParams(edit=t.WorkspaceEdit(document_changes=changes), label="Implement endpoint")
+            t.ApplyWorkspaceEditParams(
+                edit=t.WorkspaceEdit(
+                    document_changes=changes,
+                    # like the real server: a multi-file edit asks for confirmation (VS Code's refactor preview)
+                    change_annotations={
+                        "agent": t.ChangeAnnotation(label="Implement endpoint", needs_confirmation=True)
+                    },
+                ),
+                label="Implement endpoint",
+            )
         )
         return {"message": f"created {len(changes) // 2} files"}
     finally:
