@@ -1,26 +1,46 @@
 """On-disk cache of per-file facts, keyed by path and content hash, in a git-ignored `.plumbline_cache/`.
 
 The cache is one pickle per project: loaded once, written once at the end of a run, and discarded whole when
-the engine's code changes (its key includes a hash of the analyzer sources).
+the engine's code changes (its key includes a hash of the analyzer sources). Beside it, `ResultCache` keeps
+the last complete check result, so a run over an unchanged project skips the engine entirely.
+
+Facts are hundreds of thousands of small frozen dataclasses (positions, spans, expressions). Pickle's default
+for those (`__setstate__` looking up the dataclass fields per object) and the cyclic garbage collector
+(re-scanning every object already loaded) dominated load time, so `dumps`/`loads` pickle frozen dataclasses
+as plain constructor calls and pause the collector while loading.
 """
 
 from __future__ import annotations
 
+import contextlib
+import copyreg
+import dataclasses
+import gc
 import hashlib
+import io
 import os
 import pickle
+import sys
 import tempfile
+from collections.abc import Callable, Iterator
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from analyzers.facts import FACTS_VERSION, FileFacts
+from analyzers.model import Position, Span
+
+if TYPE_CHECKING:  # the facts pull in the parser; a run that reuses a stored result never needs them
+    from analyzers.facts import FileFacts
 
 CACHE_DIR = ".plumbline_cache"
+RESULT_FILE = "result.pickle"
 
 
 @cache
 def code_key() -> str:
     """A hash of the analyzer modules that shape facts: any edit to them invalidates the cache."""
+    from analyzers.facts import FACTS_VERSION
+
     package = Path(__file__).parent
     digest = hashlib.blake2b(str(FACTS_VERSION).encode(), digest_size=8)
     for path in sorted([package / "pysyntax.py", package / "extract.py", package / "facts.py",
@@ -30,6 +50,94 @@ def code_key() -> str:
         except OSError:
             pass
     return digest.hexdigest()
+
+
+@contextlib.contextmanager
+def gc_paused() -> Iterator[None]:
+    """No cyclic garbage collection inside: building many long-lived objects otherwise re-scans them all."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _span(start_line: int, start_column: int, end_line: int, end_column: int) -> Span:
+    return Span(Position(start_line, start_column), Position(end_line, end_column))
+
+
+def _reduce_span(span: Span) -> tuple[Callable[..., Span], tuple[int, int, int, int]]:
+    return _span, (span.start.line, span.start.column, span.end.line, span.end.column)
+
+
+def _constructor_reducer(cls: type) -> Callable[[Any], tuple[type, tuple[Any, ...]]] | None:
+    """`cls(*values)` for a frozen, slotted dataclass whose constructor just stores its fields; else None."""
+    own = cls.__dict__  # the class itself must be the frozen, slotted dataclass (not a plain subclass of one)
+    if not ("__dataclass_fields__" in own and "__slots__" in own and own["__dataclass_params__"].frozen
+            and own["__dataclass_params__"].init):
+        return None
+    fields = dataclasses.fields(cls)
+    if hasattr(cls, "__post_init__") or any(not field.init or field.kw_only for field in fields):
+        return None
+    names = tuple(field.name for field in fields)
+
+    def reduce(obj: Any) -> tuple[type, tuple[Any, ...]]:
+        return cls, tuple([getattr(obj, name) for name in names])
+
+    return reduce
+
+
+@cache
+def _dispatch_table() -> dict[type, Callable[[Any], Any]]:
+    """Fast reducers for the analyzers' frozen dataclasses (the model, syntax summaries, extractor records)."""
+    from analyzers.extractors import extractors
+
+    extractors()  # their record classes must be defined before the table is built
+    table: dict[type, Callable[[Any], Any]] = dict(copyreg.dispatch_table)
+    for name, module in list(sys.modules.items()):
+        if not (name == "analyzers" or name.startswith("analyzers.")) or module is None:
+            continue
+        for value in list(vars(module).values()):
+            if isinstance(value, type) and value.__module__ == name and value not in table:
+                reducer = _constructor_reducer(value)
+                if reducer is not None:
+                    table[value] = reducer
+    table[Span] = _reduce_span
+    return table
+
+
+def dumps(value: Any) -> bytes:
+    buffer = io.BytesIO()
+    pickler = pickle.Pickler(buffer, protocol=pickle.HIGHEST_PROTOCOL)
+    pickler.dispatch_table = _dispatch_table()
+    pickler.dump(value)
+    return buffer.getvalue()
+
+
+def loads(data: bytes) -> Any:
+    with gc_paused():
+        return pickle.loads(data)
+
+
+def _prepare_folder(folder: Path) -> None:
+    folder.mkdir(exist_ok=True)
+    ignore = folder / ".gitignore"
+    if not ignore.exists():
+        ignore.write_text("# created by plumbline\n*\n", encoding="utf-8")
+
+
+def _write_atomically(folder: Path, target: Path, data: bytes) -> None:
+    handle, temporary = tempfile.mkstemp(dir=folder, suffix=".tmp")
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(data)
+        os.replace(temporary, target)
+    except OSError:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        raise
 
 
 class FactCache:
@@ -42,11 +150,11 @@ class FactCache:
 
     def _load(self) -> None:
         try:
-            with self.file.open("rb") as handle:
-                loaded = pickle.load(handle)
+            loaded = loads(self.file.read_bytes())
             if isinstance(loaded, dict):
                 self.entries = loaded
-        except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ImportError, TypeError, ValueError):
+        except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ImportError, TypeError, ValueError,
+                IndexError, KeyError):
             self.entries = {}
 
     def get(self, path: str, digest: str) -> FileFacts | None:
@@ -68,21 +176,53 @@ class FactCache:
         if not self.dirty:
             return
         try:
-            self.folder.mkdir(exist_ok=True)
-            ignore = self.folder / ".gitignore"
-            if not ignore.exists():
-                ignore.write_text("# created by plumbline\n*\n", encoding="utf-8")
+            data = dumps(self.entries)
+        except (RecursionError, pickle.PicklingError):  # facts too deep to store: run uncached
+            return
+        try:
+            _prepare_folder(self.folder)
             for old in self.folder.glob("facts-*.pickle"):
                 if old != self.file:
                     old.unlink(missing_ok=True)
-            handle, temporary = tempfile.mkstemp(dir=self.folder, suffix=".tmp")
-            try:
-                with os.fdopen(handle, "wb") as stream:
-                    pickle.dump(self.entries, stream, protocol=pickle.HIGHEST_PROTOCOL)
-                os.replace(temporary, self.file)
-            except (RecursionError, pickle.PicklingError):  # facts too deep to store: run uncached
-                os.unlink(temporary)
-                return
+            _write_atomically(self.folder, self.file, data)
             self.dirty = False
         except OSError:
+            pass  # a read-only checkout simply runs uncached
+
+
+@cache
+def engine_key() -> str:
+    """A hash of every analyzer module: a stored check result is valid only for the code that produced it."""
+    package = Path(__file__).parent
+    digest = hashlib.blake2b(digest_size=8)
+    for path in sorted(package.rglob("*.py")):
+        digest.update(path.relative_to(package).as_posix().encode())
+        with contextlib.suppress(OSError):
+            digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+class ResultCache:
+    """The last complete check result of a project, under the key of everything it depends on."""
+
+    def __init__(self, root: Path) -> None:
+        self.folder = root / CACHE_DIR
+        self.file = self.folder / RESULT_FILE
+
+    def get(self, key: str) -> Any | None:
+        try:
+            stored = loads(self.file.read_bytes())
+        except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ImportError, TypeError, ValueError,
+                IndexError, KeyError):
+            return None
+        if isinstance(stored, tuple) and len(stored) == 2 and stored[0] == key:
+            return stored[1]
+        return None
+
+    def put(self, key: str, value: Any) -> None:
+        try:
+            data = dumps((key, value))
+            _prepare_folder(self.folder)
+            _write_atomically(self.folder, self.file, data)
+        except (OSError, RecursionError, pickle.PicklingError):
             pass  # a read-only checkout simply runs uncached

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import pathspec
@@ -159,11 +159,29 @@ def _is_regular_file(entry: os.DirEntry[str]) -> bool:
         return False
 
 
-def module_name(path: str) -> str:
-    """The dotted module name of a project-relative Python path (`app/models/__init__.py` → `app.models`).
+# Files whose folder is where Python code is run from: module names are relative to the deepest of them.
+SOURCE_ROOT_MARKERS = frozenset({"pyproject.toml", "setup.py", "setup.cfg", "manage.py", "alembic.ini"})
 
-    A leading `src/` folder is dropped, as packaging tools do.
+
+def source_roots(paths: Iterable[str]) -> tuple[str, ...]:
+    """Folders (project-relative, "" for the root) that hold a marker of a Python project or app: a project
+    in `backend/` imports `app.models`, not `backend.app.models`."""
+    roots = {""}
+    for path in paths:
+        folder, _, name = path.rpartition("/")
+        if name in SOURCE_ROOT_MARKERS:
+            roots.add(folder)
+    return tuple(sorted(roots, key=len, reverse=True))
+
+
+def module_name(path: str, roots: tuple[str, ...] = ()) -> str:
+    """The dotted module name of a project-relative Python path (`app/models/__init__.py` → `app.models`),
+    relative to the deepest source root holding it. A leading `src/` folder is dropped, as packaging tools do.
     """
+    for root in roots:
+        if root and path.startswith(root + "/"):
+            path = path[len(root) + 1 :]
+            break
     parts = path[: -len(".py")].split("/") if path.endswith(".py") else path.split("/")
     if parts and parts[-1] == "__init__":
         parts = parts[:-1]

@@ -6,6 +6,7 @@ edit and `check` again: only the edited file is re-extracted; resolution and rul
 
 from __future__ import annotations
 
+import gc
 import os
 import traceback
 from collections.abc import Callable, Iterable
@@ -15,9 +16,9 @@ from pathlib import Path
 
 from tree_sitter import Tree
 
-from analyzers.cache import FactCache
+from analyzers.cache import FactCache, dumps, gc_paused, loads
 from analyzers.config import Config, code_matches
-from analyzers.discovery import MAX_FILE_BYTES, discover, language_of
+from analyzers.discovery import MAX_FILE_BYTES, discover, language_of, module_name, source_roots
 from analyzers.extract import digest, extract_file
 from analyzers.extractors import extractors
 from analyzers.facts import FileFacts
@@ -48,10 +49,15 @@ class Workspace:
         self.root = root.resolve()
         self.config = config or Config()
         self.files: dict[str, FileFacts] = {}
+        self.source_roots: tuple[str, ...] = ("",)
         self.cache = FactCache(self.root) if use_cache else None
         self._result: CheckResult | None = None
 
     # ------------------------------------------------------------------ files
+
+    def module_of(self, relative: str) -> str:
+        """The dotted module name of a Python file, relative to its source root."""
+        return module_name(relative, self.source_roots)
 
     def relative(self, path: Path | str) -> str | None:
         try:
@@ -62,7 +68,14 @@ class Workspace:
     def scan(self, paths: Iterable[Path] | None = None, progress: Progress | None = None,
              cancelled: Callable[[], bool] | None = None, jobs: int | None = None) -> None:
         """Discover and extract every file under `paths` (default: the root)."""
+        with gc_paused():
+            self._scan(paths, progress, cancelled, jobs)
+        gc.freeze()  # facts live as long as the workspace: later collections need not traverse them again
+
+    def _scan(self, paths: Iterable[Path] | None, progress: Progress | None,
+              cancelled: Callable[[], bool] | None, jobs: int | None) -> None:
         found = list(discover(self.root, list(paths or [self.root]), self.config.exclude))
+        self.source_roots = source_roots([*found, *self.files])
         total = len(found)
         pending: list[tuple[str, bytes]] = []
         done = 0
@@ -73,6 +86,8 @@ class Workspace:
             if data is None:
                 continue
             cached = self.cache.get(relative, digest(data)) if self.cache else None
+            if cached is not None and cached.python is not None and cached.python.module != self.module_of(relative):
+                cached = None  # the file's module name changed (a new pyproject.toml above it)
             if cached is not None:
                 self.files[relative] = cached
                 done += 1
@@ -114,17 +129,19 @@ class Workspace:
             for relative, data in pending:
                 if cancelled is not None and cancelled():
                     return
-                yield extract_file(relative, data)
+                yield extract_file(relative, data, module=self.module_of(relative))
             return
         chunk = max(8, len(pending) // (workers * 8))
+        extractors()  # imported once here, inherited by forked workers instead of imported in each
         with ProcessPoolExecutor(max_workers=workers) as pool:
             paths = [relative for relative, _ in pending]
             blobs = [data for _, data in pending]
-            for facts in pool.map(extract_file, paths, blobs, chunksize=chunk):
+            modules = [self.module_of(relative) for relative in paths]
+            for blob in pool.map(_extract_pickled, paths, blobs, modules, chunksize=chunk):
                 if cancelled is not None and cancelled():
                     pool.shutdown(wait=False, cancel_futures=True)
                     return
-                yield facts
+                yield loads(blob)
 
     def update_file(self, relative: str, data: bytes, tree: Tree | None = None) -> FileFacts:
         """Re-extract one file (an edit in the editor, a change on disk).
@@ -135,7 +152,7 @@ class Workspace:
         new_digest = digest(data)
         if current is not None and current.digest == new_digest:
             return current
-        facts = extract_file(relative, data, tree=tree)
+        facts = extract_file(relative, data, tree=tree, module=self.module_of(relative))
         self.files[relative] = facts
         self._result = None
         return facts
@@ -226,6 +243,12 @@ class Workspace:
             results[path] = sorted(findings, key=_position)
         self._result = CheckResult(project, results, failures, notes)
         return self._result
+
+
+def _extract_pickled(path: str, data: bytes, module: str) -> bytes:
+    """Extraction in a worker process, pickled the fast way (the default pickling of facts costs more than
+    extracting them)."""
+    return dumps(extract_file(path, data, module=module))
 
 
 def _position(finding: Finding) -> tuple[int, int, str]:

@@ -22,7 +22,8 @@ def digest(data: bytes) -> str:
     return hashlib.blake2b(data, digest_size=16).hexdigest()
 
 
-def extract_file(path: str, data: bytes, language: str | None = None, tree: Tree | None = None) -> FileFacts:
+def extract_file(path: str, data: bytes, language: str | None = None, tree: Tree | None = None,
+                 module: str | None = None) -> FileFacts:
     """Facts of one file. Binary, undecodable and oversized files are skipped with a note.
 
     `tree`: a Python tree already parsed from exactly `data` (the language server re-parses incrementally).
@@ -43,7 +44,7 @@ def extract_file(path: str, data: bytes, language: str | None = None, tree: Tree
     source = SourceFile(path=path, language=language, data=data)
     if language == "python":
         try:
-            source.python = summarize(data, module_name(path), path, tree=tree)
+            source.python = summarize(data, module or module_name(path), path, tree=tree)
         except RecursionError:
             facts.notes.append("skipped: nesting too deep to analyse")
             return facts

@@ -154,6 +154,15 @@ class Function:
     # The class the function is a method of, if any.
     owner: str | None = None
     body_indent: str = "    "
+    # Loops with what runs once before them: (loop span, the iterable a for/comprehension evaluates once
+    # (None for while), the names it binds). A call inside the loop span but outside the iterable repeats.
+    loop_sources: list[tuple[Span, Expr | None, tuple[str, ...]]] = field(default_factory=list)
+    # if/elif/else and match statements: the spans of their mutually exclusive bodies.
+    branches: list[tuple[Span, ...]] = field(default_factory=list)
+    # Spans of return and raise statements: where a path through the body ends.
+    exits: list[Span] = field(default_factory=list)
+    # Augmented assignments in the body (`sql += " AND ..."`), with the right side as value.
+    augmented: list[Assign] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -240,6 +249,9 @@ _STRUCTURE_QUERY = """
 (with_statement) @with
 (try_statement) @try
 (comment) @comment
+(if_statement) @branch
+(match_statement) @branch
+(raise_statement) @exit
 """
 
 _STATEMENT_TYPES = frozenset(
@@ -740,15 +752,32 @@ def summarize(data: bytes, module: str, path: str, tree: Tree | None = None) -> 
                               if owner_function(node) is None and _enclosing(node, ("class_definition",)) is None)
         if assign is not None
     ]
+    for node in found.get("augassign", []):
+        holder = owner_function(node)
+        augmented = b.assign(node) if holder is not None else None
+        if holder is not None and augmented is not None:
+            holder.augmented.append(augmented)
     for node in found.get("return", []):
         fn = owner_function(node)
         if fn is not None:
             value = node.named_children[0] if node.named_children else None
             fn.returns_values.append(b.expr(value) if value is not None else None)
+            fn.exits.append(src.span(node))
+    for node in found.get("exit", []):
+        holder = owner_function(node)
+        if holder is not None:
+            holder.exits.append(src.span(node))
     for node in found.get("loop", []):
-        fn = owner_function(node)
-        if fn is not None:
-            fn.loops.append(src.span(node))
+        holder = owner_function(node)
+        if holder is not None:
+            holder.loops.append(src.span(node))
+            loop_iterable, loop_targets = _loop_source(node)
+            holder.loop_sources.append((src.span(node), b.expr(loop_iterable),
+                                        tuple(src.text(target) for target in loop_targets)))
+    for node in found.get("branch", []):
+        holder = owner_function(node)
+        if holder is not None:
+            holder.branches.append(tuple(src.span(body) for body in _branch_bodies(node)))
     for node in found.get("with", []):
         fn = owner_function(node)
         if fn is not None:
@@ -829,10 +858,59 @@ def _enclosing_body(node: Node) -> Node | None:
     return None
 
 
+_COMPREHENSIONS = frozenset({"list_comprehension", "set_comprehension", "dictionary_comprehension",
+                             "generator_expression"})
+
+
+def _is_call_arguments(node: Node) -> bool:
+    """`list(x for x in y)`: a bare generator is the call's argument list, which the call's `Expr` keeps."""
+    parent = node.parent
+    if parent is None or parent.type != "call":
+        return False
+    arguments = parent.child_by_field_name("arguments")
+    return arguments is not None and arguments.id == node.id
+
+
+def _loop_source(node: Node) -> tuple[Node | None, list[Node]]:
+    """What a loop evaluates once before it starts (a for's iterable, a comprehension's first iterable) and
+    the identifiers it binds."""
+    if node.type == "while_statement":
+        return None, []
+    clauses = [node] if node.type == "for_statement" else [
+        child for child in node.named_children if child.type == "for_in_clause"]
+    targets: list[Node] = []
+    for clause in clauses:
+        left = clause.child_by_field_name("left")
+        if left is not None:
+            targets.extend([left] if left.type == "identifier" else
+                           [child for child in left.named_children if child.type == "identifier"])
+    first = clauses[0].child_by_field_name("right") if clauses else None
+    return first, targets
+
+
+def _branch_bodies(node: Node) -> list[Node]:
+    """The mutually exclusive bodies of an if/elif/else or match statement."""
+    if node.type == "match_statement":
+        body = node.child_by_field_name("body")
+        cases = body.named_children if body is not None else []
+        found = [case.child_by_field_name("consequence") for case in cases if case.type == "case_clause"]
+    else:
+        found = [node.child_by_field_name("consequence")]
+        for alternative in node.children_by_field_name("alternative"):
+            found.append(alternative.child_by_field_name("consequence") or alternative.child_by_field_name("body"))
+    return [body for body in found if body is not None]
+
+
 def _is_outermost_call(node: Node) -> bool:
-    """A call that is not inside another call (as its callee chain or an argument) within its statement."""
+    """A call that is not inside another call (as its callee chain or an argument) within its statement.
+
+    A comprehension passed as an argument is kept as `Raw` text, so the calls inside it count as outermost
+    (`jsonify([o.to_dict() for o in Order.query.all()])` → `jsonify(...)`, `o.to_dict()`, `Order.query.all()`).
+    """
     parent = node.parent
     while parent is not None and parent.type not in _STATEMENT_TYPES:
+        if parent.type in _COMPREHENSIONS and not _is_call_arguments(parent):
+            return True
         if parent.type in ("call", "decorator"):
             return False
         if parent.type in ("function_definition", "class_definition", "lambda"):

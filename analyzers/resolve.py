@@ -260,9 +260,8 @@ class SchemaHistory:
         def renamed(columns: tuple[str, ...]) -> tuple[str, ...]:
             return tuple(new if column == old else column for column in columns)
 
-        column = table.columns.pop(old)
-        column.name = new
-        table.columns[new] = column
+        table.columns = {new if name == old else name: column for name, column in table.columns.items()}
+        table.columns[new].name = new
         table.primary_key = renamed(table.primary_key)
         for fk in table.foreign_keys:
             fk.columns = renamed(fk.columns)

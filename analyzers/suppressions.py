@@ -5,10 +5,13 @@ from __future__ import annotations
 import re
 from collections.abc import Collection
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from analyzers.config import code_matches
-from analyzers.facts import FileFacts
 from analyzers.model import Finding, Location, Span
+
+if TYPE_CHECKING:  # the rule registry imports this module; it must not pull in the parser
+    from analyzers.facts import FileFacts
 
 _DIRECTIVE = re.compile(r"plumbline:\s*(ignore-file|ignore)\s*(?:\[([^\]]*)\])?")
 UNUSED_CODE = "PLB001"

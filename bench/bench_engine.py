@@ -26,6 +26,7 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+sys.dont_write_bytecode = True  # write nothing into the repository, not even bench/__pycache__
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from synth import generate  # noqa: E402  (bench/ is not a package)

@@ -13,10 +13,10 @@ from lsprotocol import types
 
 from analyzers.model import Finding, Position, Span, TextEdit
 from analyzers.rules import all_rules
-from lsp_server.convert import EditSupport, FileView, diagnostic, overlaps, workspace_edit
+from lsp_server.convert import EditSupport, FileView, diagnostic, on_lines, overlaps, workspace_edit
 from lsp_server.workspace_state import RootState, ServerState, rule_url
 
-FIX_ALL_KIND = f"{types.CodeActionKind.SourceFixAll}.plumbline"
+FIX_ALL_KIND = f"{types.CodeActionKind.SourceFixAll.value}.plumbline"
 AGENT_COMMAND = "plumbline.fixWithAgent"
 _LINE_IGNORE = re.compile(r"plumbline:\s*ignore\[([^\]]*)\]")
 _FILE_IGNORE = re.compile(r"plumbline:\s*ignore-file\[([^\]]*)\]")
@@ -71,7 +71,7 @@ def code_actions(state: ServerState, params: types.CodeActionParams) -> list[typ
     ignored_in_file: set[str] = set()
     for finding in context.findings:
         diag = context.diagnostic(finding)
-        if not overlaps(diag.range, params.range):
+        if not on_lines(diag.range, params.range):
             continue
         if _wanted(types.CodeActionKind.QuickFix, only):
             actions.extend(_finding_actions(context, finding, diag, ignored_in_file))

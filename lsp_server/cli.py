@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import argparse
 import difflib
+import hashlib
 import importlib
+import json
 import os
 import sys
 import time
 import traceback
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
@@ -23,7 +26,7 @@ from lsp_server import HOMEPAGE, __version__
 
 if TYPE_CHECKING:
     from analyzers.config import Config
-    from analyzers.engine import CheckResult, Workspace
+    from analyzers.model import Finding
     from analyzers.rules import Rule
     from lsp_server.reporters import Report
 
@@ -32,6 +35,8 @@ EXIT_FINDINGS = 1
 EXIT_ERROR = 2
 EXIT_INTERRUPTED = 130
 FORMATS = ("text", "json", "sarif", "github")
+# Bump when `Checked` changes shape: stored results of another shape are then never reused.
+RESULT_FORMAT = 1
 # Progress appears only when a scan takes longer than this (seconds), so quick runs stay quiet.
 PROGRESS_DELAY = 1.0
 
@@ -267,34 +272,97 @@ def load_checked_config(root: Path, config_file: str | None, select: str | None,
     return config
 
 
-def scan_project(root: Path, paths: list[Path], config: Config, use_cache: bool) -> tuple[Workspace, CheckResult]:
+@dataclass(slots=True)
+class Checked:
+    """What a check found in the whole project, before it is narrowed to the paths asked about."""
+
+    findings: list[Finding]
+    notes: dict[str, list[str]]
+    failures: list[str]
+    files: list[str]
+
+
+def check_project(root: Path, paths: list[Path], config: Config, use_cache: bool) -> Checked:
+    """Scan the whole root (so cross-file facts are complete) plus files named explicitly (kept even when
+    git-ignored, like ruff), and check it; an unchanged project reuses its last result."""
+    scan_paths = [root, *(path for path in paths if path.is_file())]
+    if not use_cache:
+        return _run_engine(root, scan_paths, config, use_cache=False)
+    from analyzers.cache import ResultCache
+
+    results = ResultCache(root)
+    key = snapshot_key(root, scan_paths, config)
+    stored = results.get(key)
+    if isinstance(stored, Checked):
+        return stored
+    checked = _run_engine(root, scan_paths, config, use_cache=True)
+    results.put(key, checked)
+    return checked
+
+
+def _run_engine(root: Path, scan_paths: list[Path], config: Config, use_cache: bool) -> Checked:
     from analyzers.engine import Workspace
 
     workspace = Workspace(root, config, use_cache=use_cache)
     progress = Progress(sys.stderr)
-    # The whole root, plus files named explicitly (kept even when git-ignored, like ruff).
-    explicit_files = [path for path in paths if path.is_file()]
     try:
-        workspace.scan([root, *explicit_files], progress=progress)
+        workspace.scan(scan_paths, progress=progress)
     finally:
         progress.finish()
-    return workspace, workspace.check()
+    result = workspace.check()
+    return Checked(result.all_findings(), result.notes, list(dict.fromkeys(result.failures)), list(workspace.files))
 
 
-def build_report(root: Path, workspace: Workspace, result: CheckResult, selection: ReportFilter) -> Report:
+def snapshot_key(root: Path, scan_paths: list[Path], config: Config) -> str:
+    """A hash of everything a check result depends on: the engine's code, the configuration, and the path and
+    content of every file the scan reads."""
+    from analyzers.cache import engine_key
+    from analyzers.discovery import discover
+
+    digest = hashlib.blake2b(digest_size=16)
+    for part in (__version__, str(RESULT_FORMAT), engine_key(), config_fingerprint(config)):
+        digest.update(part.encode() + b"\0")
+    for relative in discover(root, scan_paths, config.exclude):
+        digest.update(relative.encode() + b"\0" + _file_state(root / relative) + b"\0")
+    return digest.hexdigest()
+
+
+def _file_state(path: Path) -> bytes:
+    from analyzers.discovery import MAX_FILE_BYTES
+
+    try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            return f"large:{size}".encode()
+        return hashlib.blake2b(path.read_bytes(), digest_size=16).digest()
+    except OSError as error:
+        return f"unreadable:{error.errno}".encode()
+
+
+def config_fingerprint(config: Config) -> str:
+    return json.dumps({
+        "select": config.select,
+        "extend_select": config.extend_select,
+        "ignore": config.ignore,
+        "per_file_ignores": config.per_file_ignores,
+        "exclude": config.exclude,
+        "database": config.database,
+        "rules": {code: options.model_dump(mode="json") for code, options in config.rule_options.items()},
+    }, sort_keys=True, default=str)
+
+
+def build_report(root: Path, checked: Checked, selection: ReportFilter) -> Report:
     from analyzers.rules import all_rules
     from lsp_server.reporters import Report
 
-    findings = [finding for finding in result.all_findings() if selection.covers(finding.location.path)]
-    notes = {path: notes for path, notes in result.notes.items() if selection.covers(path)}
     return Report(
-        findings=findings,
+        findings=[finding for finding in checked.findings if selection.covers(finding.location.path)],
         root=root,
         cwd=Path.cwd(),
         rules=all_rules(),
-        notes=notes,
-        failures=list(dict.fromkeys(result.failures)),
-        files_checked=sum(1 for path in workspace.files if selection.covers(path)),
+        notes={path: notes for path, notes in checked.notes.items() if selection.covers(path)},
+        failures=checked.failures,
+        files_checked=sum(1 for path in checked.files if selection.covers(path)),
     )
 
 
@@ -319,8 +387,8 @@ def run_check(args: argparse.Namespace) -> int:
     selection = ReportFilter(root, paths)
     for outside in selection.outside:
         _warn(f"{outside} is outside the project root {root}; skipped")
-    workspace, result = scan_project(root, paths, config, use_cache=not args.no_cache)
-    report = build_report(root, workspace, result, selection)
+    checked = check_project(root, paths, config, use_cache=not args.no_cache)
+    report = build_report(root, checked, selection)
     for failure in report.failures:
         _warn(failure)
     if report.files_checked == 0:

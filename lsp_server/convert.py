@@ -146,6 +146,11 @@ def overlaps(first: types.Range, second: types.Range) -> bool:
     return _before_or_at(first.start, second.end) and _before_or_at(second.start, first.end)
 
 
+def on_lines(first: types.Range, second: types.Range) -> bool:
+    """Ranges on a common line: a cursor anywhere on a diagnostic's line gets its code actions."""
+    return first.start.line <= second.end.line and second.start.line <= first.end.line
+
+
 def _before_or_at(first: types.Position, second: types.Position) -> bool:
     return (first.line, first.character) <= (second.line, second.character)
 

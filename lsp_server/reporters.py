@@ -204,7 +204,8 @@ def render_json(report: Report) -> str:
         "notes": [{"path": report.display_path(path), "message": note}
                   for path in sorted(report.notes) for note in report.notes[path]],
     }
-    return json.dumps(document, indent=2) + "\n"
+    # Compact: the indenting encoder is pure Python and costs more than a cached check on large projects.
+    return json.dumps(document) + "\n"
 
 
 # --------------------------------------------------------------------------------------------- SARIF
@@ -284,7 +285,7 @@ def render_sarif(report: Report) -> str:
         }],
     }
     document = {"$schema": SARIF_SCHEMA, "version": "2.1.0", "runs": [run]}
-    return json.dumps(document, indent=2) + "\n"
+    return json.dumps(document) + "\n"
 
 
 # --------------------------------------------------------------------------------------------- GitHub

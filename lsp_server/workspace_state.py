@@ -380,6 +380,7 @@ class ServerState:
         self.capabilities = types.ClientCapabilities()
         self.encoding: str = types.PositionEncodingKind.Utf16
         self.overrides = Overrides()
+        self.initialization_options: Any = None
         self.folders: dict[Path, RootState] = {}
         self.loose: dict[Path, RootState] = {}
         self.documents: dict[str, OpenDocument] = {}
@@ -408,6 +409,8 @@ class ServerState:
         text_document = params.capabilities.text_document
         self.pull = text_document is not None and text_document.diagnostic is not None
         self.overrides, problems = Overrides.parse(params.initialization_options)
+        # Kept for the agent, which reads its user-level `agent.model` there (never from workspace files).
+        self.initialization_options = params.initialization_options
         for problem in problems:
             self.show_once(f"Plumbline settings: {problem}", types.MessageType.Warning)
         for folder in params.workspace_folders or []:
@@ -451,14 +454,14 @@ class ServerState:
 
     def _configure(self, root: RootState) -> bool:
         """Load the root's configuration; on an error keep the previous one and say so. True when it changed."""
+        key = f"config:{root.folder}:"
         try:
-            file_config = load_config(root.folder)
+            root.file_config = load_config(root.folder)
+            self._shown = {shown for shown in self._shown if not shown.startswith(key)}  # say it again next time
         except ConfigError as error:
             self.show_once(f"Plumbline: {error} (the previous settings stay in effect)", types.MessageType.Error,
-                           key=str(error))
-            return False
-        root.file_config = file_config
-        new = self.overrides.apply(file_config)
+                           key=f"{key}{error}")
+        new = self.overrides.apply(root.file_config)
         if new == root.config:
             return False
         root.config = new

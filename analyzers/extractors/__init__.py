@@ -30,6 +30,8 @@ EXTRACTOR_NAMES = (
     "fastapi",
     "flask",
     "drf",
+    "data_access",
+    "integrations",
 )
 
 

@@ -1,8 +1,9 @@
 """Alembic revisions: the operations of each revision's `upgrade()`, replayed from base to head.
 
-A revision file is recognised by its content (a module-level `revision = "..."` and an `alembic` import or
-`op.` calls), wherever it lives. `extract` turns `upgrade()` (and the module's own helpers it calls) into
-`SchemaOp`s: `op.create_table(...)` with its columns and constraints, `add_column`, `drop_column`,
+A revision file is recognised by its content, wherever it lives: module-level `revision = "..."` and
+`down_revision = ...`, a `def upgrade()`, and an `alembic` import or `op.` calls. `extract` turns `upgrade()`
+(and the module's own helpers it calls) into `SchemaOp`s: `op.create_table(...)` with its columns and
+constraints, `add_column`, `drop_column`,
 `create_index`, `drop_index`, `create_foreign_key`, `drop_constraint`, `create_unique_constraint`,
 `rename_table`, `alter_column(new_column_name=)`, `drop_table`, the same inside
 `with op.batch_alter_table(...) as batch_op:`, and `op.execute("<SQL>")` through the SQL extractor.
@@ -72,7 +73,7 @@ def extract(source: SourceFile) -> list[AlembicRevision]:
     if module is None:
         return []
     revision = const_str(_module_value(module, "revision"))
-    if revision is None or not _uses_alembic(module):
+    if revision is None or not _is_revision_file(module):
         return []
     reader = _RevisionReader(module, source.path)
     ops = reader.upgrade_ops()
@@ -93,6 +94,14 @@ def _revision_ids(expr: Expr | None) -> tuple[str, ...]:
         return tuple(value for item in expr.items if (value := const_str(item)) is not None)
     value = const_str(expr)
     return (value,) if value else ()
+
+
+def _is_revision_file(module: Module) -> bool:
+    """A revision declares where it comes from and how to upgrade; a script that merely passes a `revision`
+    to alembic's command API does neither."""
+    declares_parent = any("down_revision" in assign.targets for assign in module.assigns)
+    has_upgrade = any(function.name == "upgrade" for function in module.top_level_functions())
+    return declares_parent and has_upgrade and _uses_alembic(module)
 
 
 def _uses_alembic(module: Module) -> bool:
@@ -160,8 +169,8 @@ class _RevisionReader:
                 ops.extend(self.op(method, call, _bind(call, OP_PARAMETERS[method])))
             elif head and method in BATCH_PARAMETERS and (batch := _enclosing_batch(batches, call, head)):
                 arguments = _bind(call, BATCH_PARAMETERS[method])
-                if batch.table is not None:
-                    arguments["table_name"] = arguments["source_table"] = _name_const(batch.table, call)
+                if batch.table is not None:  # the table the batch names stands in for the missing argument
+                    arguments["table_name"] = arguments["source_table"] = Const(call.span, batch.table)
                     ops.extend(self.op(method, call, arguments))
             elif not head and method in self.functions and method not in seen and len(seen) < 8:
                 ops.extend(self.function_ops(self.functions[method], seen | {method}))
@@ -169,12 +178,13 @@ class _RevisionReader:
 
     def batch(self, function: Function, call: Call) -> _Batch:
         table = const_str(_bind(call, ("table_name",)).get("table_name"))
-        for span, items in function.withs:
-            if _contains(span, call.span):
-                alias = next((match.group(1) for item in items if isinstance(item, Raw)
-                              if (match := re.search(r"\bas\s+(\w+)\s*$", item.text))), None)
-                return _Batch(span, table, alias)
-        return _Batch(call.span, table, None)
+        holding = [(span, items) for span, items in function.withs if _contains(span, call.span)]
+        if not holding:
+            return _Batch(call.span, table, None)
+        span, items = max(holding, key=lambda found: (found[0].start.line, found[0].start.column))  # innermost
+        alias = next((match.group(1) for item in items if isinstance(item, Raw)
+                      if (match := re.search(r"\bas\s+(\w+)\s*$", item.text))), None)
+        return _Batch(span, table, alias)
 
     # ---- operations
 
@@ -418,10 +428,6 @@ def _enclosing_batch(batches: list[_Batch], call: Call, head: str) -> _Batch | N
     """The innermost `batch_alter_table` block holding the call, when the call is on its alias."""
     inside = [batch for batch in batches if _contains(batch.span, call.span) and batch.alias in (None, head)]
     return inside[-1] if inside else None
-
-
-def _name_const(value: str, near: Call) -> Const:
-    return Const(near.span, value)
 
 
 def _name(expr: Expr | None) -> str | None:

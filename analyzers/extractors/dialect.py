@@ -2,9 +2,10 @@
 
 Each file contributes `DialectHint`s, ranked by how directly they say it:
 
-0. a connection URL or Django `ENGINE` in Python settings, `sqlalchemy.url` in alembic.ini, a URL in an .ini;
-1. an environment example (`.env.example`: `DATABASE_URL=`, `DB_CONNECTION=`, `POSTGRES_*`) or a compose file
-   (`image: postgres:16`);
+0. a connection URL or Django `ENGINE` in Python settings (a module whose path says settings, config, db,
+   engine, session or env), `sqlalchemy.url` in alembic.ini, a URL in an .ini;
+1. an environment example (`.env.example`: `DATABASE_URL=`, `DB_CONNECTION=`, `POSTGRES_*`), a compose file
+   (`image: postgres:16`), or a URL in some other Python module (a one-off script's, maybe);
 2. a driver package in the dependencies (psycopg, asyncpg, pymysql, aiosqlite, ...) or imported by the code;
 3. dialect-only syntax in SQL files (`ENGINE=InnoDB`, `timestamptz`, ...) or `sqlalchemy.dialects.*` imports.
 
@@ -22,6 +23,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 from analyzers.facts import SourceFile
+from analyzers.model import Span
 from analyzers.pysyntax import BinOp, Call, Class, Const, Expr, FString, Lambda, Module, Seq, Subscript
 from analyzers.resolve import ModelBuilder
 
@@ -49,7 +51,7 @@ _URL_SCHEMES = {"postgres": "postgresql", "postgresql": "postgresql", "pgsql": "
                 "cockroachdb": "cockroachdb"}
 _DJANGO_ENGINE = re.compile(
     r"\b(?:django\.db\.backends|django\.contrib\.gis\.db\.backends)\.(postgresql_psycopg2|postgresql|postgis|"
-    r"mysql|sqlite3|spatialite|oracle)\b|\b(django_cockroachdb|mssql)\b")
+    r"mysql|sqlite3|spatialite|oracle)\b|^(django_cockroachdb|mssql)$")
 _DJANGO_BACKENDS = {"postgresql": "postgresql", "postgresql_psycopg2": "postgresql", "postgis": "postgresql",
                     "mysql": "mysql", "sqlite3": "sqlite", "spatialite": "sqlite", "oracle": "oracle",
                     "django_cockroachdb": "cockroachdb", "mssql": "mssql"}
@@ -90,6 +92,7 @@ _SQL_SYNTAX = (
      "postgresql", "PostgreSQL types"),
     (re.compile(rb"(?i)\bAUTOINCREMENT\b|\bWITHOUT\s+ROWID\b"), "sqlite", "SQLite syntax"),
 )
+_SETTINGS_MODULE = re.compile(r"(?i)settings|config|conf|database|db|engine|session|env")
 ENV_EXAMPLES = frozenset({".env.example", ".env.sample", ".env.template", ".env.dist", "env.example"})
 _TEST_PARTS = frozenset({"test", "tests", "testing", "__tests__", "e2e", "spec", "specs"})
 _TEST_GROUPS = frozenset({"test", "tests", "testing", "dev", "development", "lint", "ci", "docs"})
@@ -166,19 +169,24 @@ def _python_hints(source: SourceFile) -> list[DialectHint]:
     hints: list[DialectHint] = []
     if b"://" in source.data or b"db.backends" in source.data or b"cockroachdb" in source.data \
             or b"mssql" in source.data:
+        # A bare "mssql" string is Django's ENGINE only in a module that has an ENGINE key at all.
+        has_engine_key = b"ENGINE" in source.data
         for line, text in _strings(module):
-            hints.extend(_string_hints(source.path, line, text))
+            hints.extend(_string_hints(source.path, line, text, has_engine_key))
     hints.extend(_import_hints(source.path, module))
     return hints
 
 
-def _string_hints(path: str, line: int, text: str) -> list[DialectHint]:
+def _string_hints(path: str, line: int, text: str, has_engine_key: bool = True) -> list[DialectHint]:
     found: list[DialectHint] = []
     url = _URL.search(text)
     if url is not None:
-        found.append(_hint(_url_dialect(url), URL_LEVEL, f"{path} connection URL ({url.group(0)})", path, line))
+        # A URL in the settings is the application's; one in another module may be a one-off script's.
+        level = URL_LEVEL if _SETTINGS_MODULE.search(path) else ENVIRONMENT_LEVEL
+        found.append(_hint(_url_dialect(url), level, f"{path} connection URL ({url.group(0)})", path, line))
+        return found
     engine = _DJANGO_ENGINE.search(text)
-    if engine is not None:
+    if engine is not None and (engine.group(1) or has_engine_key):
         backend = engine.group(1) or engine.group(2)
         found.append(_hint(_DJANGO_BACKENDS[backend], URL_LEVEL, f"{path} DATABASES ENGINE ({engine.group(0)})",
                            path, line))
@@ -186,16 +194,17 @@ def _string_hints(path: str, line: int, text: str) -> list[DialectHint]:
 
 
 def _import_hints(path: str, module: Module) -> list[DialectHint]:
-    found: dict[str, DialectHint] = {}
+    found: dict[tuple[str, int], DialectHint] = {}
     for target in module.imports.values():
         top = target.split(".", 1)[0]
         if top in _DRIVER_MODULES and (top != "mysql" or target.startswith("mysql.connector")):
             dialect = _DRIVER_MODULES[top]
-            found.setdefault(dialect, _hint(dialect, DRIVER_LEVEL, f"{path} imports {top}", path, 0))
+            found.setdefault((dialect, DRIVER_LEVEL), _hint(dialect, DRIVER_LEVEL, f"{path} imports {top}", path, 0))
         elif target.startswith("sqlalchemy.dialects."):
             named = _SQLALCHEMY_DIALECTS.get(target.split(".")[2])
             if named is not None:
-                found.setdefault(named, _hint(named, SYNTAX_LEVEL, f"{path} imports {target}", path, 0))
+                found.setdefault((named, SYNTAX_LEVEL), _hint(named, SYNTAX_LEVEL, f"{path} imports {target}", path,
+                                                              0))
     return list(found.values())
 
 
@@ -214,14 +223,14 @@ def _strings(module: Module) -> list[tuple[int, str]]:
         roots.extend(assign.value for assign in function.assigns)
         roots.extend(function.returns_values)
         roots.extend(param.default for param in function.params)
-    found: list[tuple[int, str]] = []
+    found: dict[Span, tuple[int, str]] = {}  # by span: a call can be listed both as a call and as a value
     stack = [root for root in roots if root is not None]
     while stack:
         expr = stack.pop()
         if isinstance(expr, Const) and isinstance(expr.value, str):
-            found.append((expr.span.start.line, expr.value))
+            found[expr.span] = (expr.span.start.line, expr.value)
         elif isinstance(expr, FString):
-            found.append((expr.span.start.line, expr.text))
+            found[expr.span] = (expr.span.start.line, expr.text)
         elif isinstance(expr, Call):
             stack.extend(expr.args)
             stack.extend(value for _, value in expr.kwargs)
@@ -234,7 +243,7 @@ def _strings(module: Module) -> list[tuple[int, str]]:
             stack.extend(expr.index)
         elif isinstance(expr, Lambda):
             stack.append(expr.body)
-    return found
+    return sorted(found.values())
 
 
 # ---- SQL

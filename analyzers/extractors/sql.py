@@ -20,7 +20,7 @@ from __future__ import annotations
 import bisect
 import copy
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from tree_sitter import Node
@@ -131,6 +131,9 @@ def split_statements(data: bytes) -> list[Statement]:
     """Statements separated by top-level `;` (not inside strings, quoted names, comments, dollar quotes)."""
     code = bytearray(data)
     masked = bytearray(data)
+    if data.startswith(b"\xef\xbb\xbf"):  # a byte order mark is not part of the first statement
+        _blank(code, 0, 3)
+        _blank(masked, 0, 3)
     cuts: list[int] = []
     down_from: int | None = None
     for match in _LEXEME.finditer(data):
@@ -176,6 +179,8 @@ _IDENT = rb'(?:"(?:[^"]|"")+"|`[^`]+`|\[[^\]]+\]|[A-Za-z_][\w$]*)'
 _QNAME = rb"(?>" + _IDENT + rb"(?:\s*\.\s*" + _IDENT + rb")*)"
 _ACTION = rb"(?:CASCADE|RESTRICT|SET\s+NULL|SET\s+DEFAULT|NO\s+ACTION)"
 _IDENT_TEXT = re.compile(_IDENT.decode())
+_MULTI_WORD_TYPE = (rb"(?i:character\s+varying|double\s+precision|bit\s+varying|"
+                    rb"(?:timestamp|time)\s+with(?:out)?\s+time\s+zone)")
 
 _CREATE_TABLE = re.compile(
     rb"(?is)CREATE\s+(?:OR\s+REPLACE\s+)?(?:(?:GLOBAL|LOCAL)\s+)?(?P<temp>TEMP(?:ORARY)?\s+)?(?:UNLOGGED\s+)?"
@@ -199,7 +204,10 @@ _BARE_REFERENCES = re.compile(
 _NOISE = re.compile(
     rb"(?i)\b(?:NOT\s+)?DEFERRABLE\b|\bINITIALLY\s+(?:DEFERRED|IMMEDIATE)\b|\bCOLLATE\s+" + _QNAME
     + rb"|\bGENERATED\s+(?:ALWAYS|BY\s+DEFAULT)\s+AS\s+IDENTITY(?:\s*\([^()]*\))?"
-    + rb"|\bON\s+UPDATE\s+" + _ACTION + rb"|\bMATCH\s+(?:FULL|PARTIAL|SIMPLE)\b|\bWITHOUT\s+ROWID\b")
+    + rb"|\bON\s+UPDATE\s+" + _ACTION + rb"|\bMATCH\s+(?:FULL|PARTIAL|SIMPLE)\b|\bWITHOUT\s+ROWID\b"
+    + rb"|\bUSING\s+INDEX\s+TABLESPACE\s+" + _QNAME + rb"|\bON\s+CONFLICT\s+(?:ROLLBACK|ABORT|FAIL|IGNORE|REPLACE)\b"
+    + rb"|::\s*(?:" + _MULTI_WORD_TYPE + rb"|" + _QNAME + rb")(?:\s*\(\s*\d+(?:\s*,\s*\d+)?\s*\))?(?:\s*\[\s*\])*")
+_NOT_NULL = re.compile(rb"(?i)(?P<is>\bIS\s+)?(?P<not>\bNOT)\s+NULL\b")
 _ON_DELETE = re.compile(rb"(?i)\bON\s+DELETE\s+(" + _ACTION + rb")")
 _ON_UPDATE = re.compile(rb"(?i)\bON\s+UPDATE\s+(" + _ACTION + rb")")
 _NOW = re.compile(
@@ -340,14 +348,18 @@ class _Reader:
                          if_not_exists=if_not_exists)]
 
     def declaration(self, statement: Statement, name_end: int) -> TableDeclaration:
-        end = self.position(statement.stop)
-        after_line = end.line + 1 if end.column > 0 else end.line
+        data = self.source.data
+        next_line = data.find(b"\n", statement.stop - 1 if statement.stop else 0)
+        if next_line >= 0:  # the start of the line after the statement
+            after, indent = Position(self.position(next_line).line + 1, 0), ""
+        else:  # the statement ends the file without a newline: add one first
+            after, indent = self.position(len(data)), "\n"
         return TableDeclaration(
             kind="sql",
             framework="sql",
             location=self.location(statement.start, name_end),
-            after_anchor=Location(self.path, Span.at(after_line, 0)),
-            after_indent="",
+            after_anchor=Location(self.path, Span(after, after)),
+            after_indent=indent,
             idiom={"style": "sql"},
         )
 
@@ -380,7 +392,8 @@ class _Reader:
         words = [word for word, _ in items]
         column.primary_key = _has_sequence(words, "PRIMARY", "KEY")
         column.unique = "UNIQUE" in words
-        if _has_sequence(words, "NOT", "NULL") or column.primary_key:
+        clause = tree.raw(part, where.until)  # NOT NULL may have been blanked for the grammar
+        if any(match.group("is") is None for match in _NOT_NULL.finditer(clause)) or column.primary_key:
             column.nullable = False
         elif "NULL" in words:
             column.nullable = True
@@ -395,72 +408,45 @@ class _Reader:
 
     def inline_reference(self, tree: _Tree, part: _Part, items: list[tuple[str, Node]], column: str,
                          location: Location) -> ForeignKey | None:
-        reference = _reference(tree, items)
-        actions = tree.raw(part.node, part.until)
-        if reference is None:
-            bare = next((hint for hint in part.hints if hint.kind == "references"), None)
-            if bare is None:
-                return None
-            reference = (last_part(bare.value), ())
-            actions = bare.actions
-        target, target_columns = reference
-        return ForeignKey(columns=(column,), target_table=target, target_columns=target_columns,
-                          on_delete=_action(_ON_DELETE, actions), on_update=_action(_ON_UPDATE, actions),
-                          location=location)
+        return _foreign_key(tree, part, items, (column,), location)
 
     def table_constraint(self, tree: _Tree, part: _Part, table: Table) -> None:
         found = self.constraint(tree, part)
-        if found is None:
-            return
-        kind, value = found
-        if kind == "primary_key":
-            assert isinstance(value, tuple)
-            table.primary_key = value
-        elif kind == "foreign_key":
-            assert isinstance(value, ForeignKey)
-            table.foreign_keys.append(value)
-        elif kind == "index":
-            assert isinstance(value, Index)
-            table.indexes.append(value)
+        if isinstance(found, ForeignKey):
+            table.foreign_keys.append(found)
+        elif isinstance(found, Index):
+            table.indexes.append(found)
+        elif found:
+            table.primary_key = found
 
-    def constraint(self, tree: _Tree, where: _Part) -> tuple[str, tuple[str, ...] | ForeignKey | Index] | None:
-        """A table constraint (or ALTER TABLE ... ADD constraint): primary key, foreign key or index."""
-        part, hints, start = where.node, where.hints, tree.start(where.node)
+    def constraint(self, tree: _Tree, where: _Part) -> ForeignKey | Index | tuple[str, ...] | None:
+        """A table constraint (or ALTER TABLE ... ADD constraint): a foreign key, an index (UNIQUE, MySQL's
+        `KEY`), or the primary key's columns."""
+        part, start = where.node, tree.start(where.node)
         items = _flatten(tree, part)
         words = [word for word, _ in items]
         name = _constraint_name(tree, items)
-        named = next((hint for hint in hints if hint.kind == "constraint"), None)
+        named = next((hint for hint in where.hints if hint.kind == "constraint"), None)
         if named is not None:
             name = name or unquote(named.value)
             start = min(start, named.offset)
         location = self.location(start, tree.end(part))
         columns = _ordered_columns(tree, items)
-        if "FOREIGN" in words:
-            reference = _reference(tree, items)
-            actions = tree.raw(part, where.until)
-            if reference is None:
-                bare = next((hint for hint in hints if hint.kind == "references"), None)
-                if bare is None:
-                    return None
-                reference = (last_part(bare.value), ())
-                actions = bare.actions
-            if not columns:
-                return None
-            target, target_columns = reference
-            return "foreign_key", ForeignKey(columns=columns, target_table=target, target_columns=target_columns,
-                                             on_delete=_action(_ON_DELETE, actions),
-                                             on_update=_action(_ON_UPDATE, actions), location=location,
-                                             name=name)
         if not columns:
             return None
+        if "FOREIGN" in words:
+            foreign_key = _foreign_key(tree, where, items, columns, location)
+            if foreign_key is not None:
+                foreign_key.name = name
+            return foreign_key
         if "PRIMARY" in words:
-            return "primary_key", columns
+            return columns
         if "UNIQUE" in words:
-            return "index", Index(columns, unique=True, name=name or _index_name(tree, items), location=location,
-                                  source="unique")
+            return Index(columns, unique=True, name=name or _index_name(tree, items), location=location,
+                         source="unique")
         lead = next((word for word in words if word not in ("", "ADD")), "")
         if lead in ("KEY", "INDEX"):  # MySQL's inline `KEY name (columns)`
-            return "index", Index(columns, name=_index_name(tree, items), location=location, source="index")
+            return Index(columns, name=_index_name(tree, items), location=location, source="index")
         return None
 
     # ---- CREATE INDEX
@@ -543,15 +529,12 @@ class _Reader:
             return [SchemaOp("drop_constraint", table, location, name=unquote(tree.text(names[-1])))] if names else []
         if action.type == "add_constraint":
             found = self.constraint(tree, part)
-            if found is None:
-                return []
-            kind, value = found
-            if kind == "foreign_key" and isinstance(value, ForeignKey):
-                return [SchemaOp("add_foreign_key", table, location, foreign_key=value, name=value.name)]
-            if kind == "index" and isinstance(value, Index):
-                return [SchemaOp("create_index", table, location, index=value, name=value.name)]
-            if kind == "primary_key" and isinstance(value, tuple):
-                return [SchemaOp("add_primary_key", table, location, columns=value)]
+            if isinstance(found, ForeignKey):
+                return [SchemaOp("add_foreign_key", table, location, foreign_key=found, name=found.name)]
+            if isinstance(found, Index):
+                return [SchemaOp("create_index", table, location, index=found, name=found.name)]
+            if found:
+                return [SchemaOp("add_primary_key", table, location, columns=found)]
         return []
 
     # ---- DROP / RENAME (plain enough for patterns, and the grammar rejects `DROP TABLE a, b`)
@@ -698,6 +681,24 @@ def _on_update_now(tree: _Tree, items: list[tuple[str, Node]]) -> bool:
     return False
 
 
+def _foreign_key(tree: _Tree, part: _Part, items: list[tuple[str, Node]], columns: tuple[str, ...],
+                 location: Location) -> ForeignKey | None:
+    """The `REFERENCES target (columns) ON DELETE ...` of a part, read from its tree or, when the grammar
+    needed it blanked (no column list), from the hint."""
+    reference = _reference(tree, items)
+    actions = tree.raw(part.node, part.until)
+    if reference is None:
+        bare = next((hint for hint in part.hints if hint.kind == "references"), None)
+        if bare is None:
+            return None
+        reference = (last_part(bare.value), ())
+        actions = bare.actions
+    target, target_columns = reference
+    return ForeignKey(columns=columns, target_table=target, target_columns=target_columns,
+                      on_delete=_action(_ON_DELETE, actions), on_update=_action(_ON_UPDATE, actions),
+                      location=location)
+
+
 def _reference(tree: _Tree, items: list[tuple[str, Node]]) -> tuple[str, tuple[str, ...]] | None:
     """`REFERENCES target (a, b)` → ("target", ("a", "b"))."""
     for index, (word, _) in enumerate(items):
@@ -796,11 +797,11 @@ def _blank_noise(statement: Statement) -> tuple[bytes, list[_Hint]]:
         end = _balanced_end(bytes(masked), match.end() - 1)
         if end is None:
             continue
-        start = match.start()
-        before = bytes(masked[:start]).rstrip()
+        before = bytes(masked[: match.start()]).rstrip()
         named = re.search(rb"(?i)\bCONSTRAINT\s+" + _IDENT + rb"\s*$", before)
-        if named is not None:
+        if named is not None:  # its name goes with it
             before = before[: named.start()].rstrip()
+        start = named.start() if named is not None else match.start()
         if before.endswith(b","):  # a table-level CHECK: take its comma too
             start = len(before) - 1
         blank(start, end)
@@ -814,6 +815,9 @@ def _blank_noise(statement: Statement) -> tuple[bytes, list[_Hint]]:
         blank(match.start(), match.end())
     for match in list(_NOISE.finditer(bytes(masked))):
         blank(match.start(), match.end())
+    for match in list(_NOT_NULL.finditer(bytes(masked))):  # `DEFAULT 0 NOT NULL`; `IS NOT NULL` stays
+        if match.group("is") is None:
+            blank(match.start("not"), match.end())
     trailing = re.search(rb"(?i)\)\s*(STRICT)\s*$", bytes(masked))
     if trailing is not None:
         blank(trailing.start(1), trailing.end(1))
@@ -835,9 +839,31 @@ class Replay:
 
 
 def apply_ops(replay: Replay, ops: Iterable[SchemaOp], step: str, origin_detail: str) -> None:
-    """Apply one migration step's operations (copies: the records are cached facts and must stay intact)."""
+    """Apply one migration step's operations (on copies: the records are cached facts and must stay intact)."""
     for op in ops:
-        _apply(replay, copy.deepcopy(op), step, origin_detail)
+        _apply(replay, _fresh(op), step, origin_detail)
+
+
+def _fresh(op: SchemaOp) -> SchemaOp:
+    """A copy of what the replay may change (tables, columns, keys, indexes); locations and declarations are
+    shared, nothing changes them. Cheaper than a deep copy, which matters when every edit re-resolves."""
+    created = None
+    if op.created is not None:
+        created = copy.copy(op.created)
+        created.columns = {name: _column_copy(column) for name, column in op.created.columns.items()}
+        created.foreign_keys = [copy.copy(fk) for fk in op.created.foreign_keys]
+        created.indexes = [copy.copy(index) for index in op.created.indexes]
+        created.declarations = list(op.created.declarations)
+    return SchemaOp(op.action, op.table, op.location, created=created,
+                    column=_column_copy(op.column) if op.column is not None else None,
+                    foreign_key=copy.copy(op.foreign_key), index=copy.copy(op.index), name=op.name,
+                    new_name=op.new_name, columns=op.columns, if_not_exists=op.if_not_exists)
+
+
+def _column_copy(column: Column) -> Column:
+    fresh = copy.copy(column)
+    fresh.attributes = dict(column.attributes)
+    return fresh
 
 
 def _apply(replay: Replay, op: SchemaOp, step: str, origin_detail: str) -> None:
@@ -967,7 +993,3 @@ def resolve(builder: ModelBuilder) -> None:
         for note in script.notes:
             builder.note(note)
 
-
-def iter_ops(scripts: Iterable[SqlScript]) -> Iterator[SchemaOp]:
-    for script in scripts:
-        yield from script.ops

@@ -2,12 +2,13 @@
 
 Per file, `extract` records what a module declares: declarative bases (`declarative_base()`,
 `registry().generate_base()`, `SQLAlchemy()` instances), `Annotated[..., mapped_column(...)]` aliases, Core
-tables, module-level `Index(...)` calls, and every class with its columns, `__tablename__` and `__table_args__`.
-Across files, `resolve` decides which classes really map to a table (they inherit a declarative base, are not
-abstract; a subclass without a table of its own is single-table inheritance), gathers the columns of mixins and
-abstract bases in other modules, and resolves foreign-key targets written as attributes (`ForeignKey(User.id)`,
-`users.c.id`) to table names. When in doubt (a table name we cannot derive) a class is left out: a missed table
-costs less than a false finding.
+tables, module-level `Index(...)` calls, and the classes that declare columns, `__tablename__`, `__table_args__`
+and the like. Across files, `resolve` walks every class of the workspace and decides which really map to a table
+(they inherit a declarative base, are not abstract; a subclass without a table of its own is single-table
+inheritance), gathers the columns of mixins and abstract bases in other modules, and resolves foreign-key targets
+written as attributes (`ForeignKey(User.id)`, `users.c.id`) to table names. When in doubt (a table name we cannot
+derive) a class is left out: a missed table costs less than a false finding. Bases from installed packages are
+noted on the table (`unseen_bases`): they may hold columns we cannot see.
 
 The column and constraint parsers here are shared with `sqlmodel`.
 """
@@ -57,8 +58,16 @@ NOT_TYPES = frozenset({"ForeignKey", "Sequence", "Identity", "Computed", "CheckC
                        "DefaultClause", "Comment"})
 # Wrappers whose first argument is the column itself.
 COLUMN_WRAPPERS = frozenset({"deferred", "column_property"})
-TIME_WORDS = ("now", "current_timestamp", "localtimestamp", "getdate", "getutcdate", "sysdate", "systimestamp",
-              "clock_timestamp", "statement_timestamp", "transaction_timestamp", "today", "utc", "time.time")
+# Functions that return the current time (`func.now()`, `datetime.utcnow`, `timezone.now()`).
+NOW_FUNCTIONS = frozenset({"now", "utcnow", "today", "current_timestamp", "localtimestamp", "getdate",
+                           "getutcdate", "sysdate", "systimestamp", "clock_timestamp", "statement_timestamp",
+                           "transaction_timestamp", "utc_timestamp", "aware_utcnow", "naive_utcnow"})
+# SQL text that yields the current time (`text("now()")`, `server_default="CURRENT_TIMESTAMP"`).
+NOW_SQL = ("now()", "current_timestamp", "localtimestamp", "getdate()", "getutcdate()", "sysdate", "systimestamp",
+           "clock_timestamp()", "statement_timestamp()", "transaction_timestamp()", "utc_timestamp",
+           "datetime('now')", "strftime(")
+# Calls whose result is the current time when an argument is (`func.timezone("utc", func.now())`, `text(...)`).
+NOW_WRAPPERS = frozenset({"text", "literal_column", "timezone", "coalesce", "cast", "DefaultClause"})
 # Python annotation → the SQLAlchemy type it maps to by default.
 PYTHON_TYPES = {
     "int": "Integer", "str": "String", "bool": "Boolean", "float": "Float", "bytes": "LargeBinary",
@@ -139,13 +148,14 @@ class ClassFact:
     abstract: bool = False
     has_table_attr: bool = False
     table_variable: str | None = None
+    # `__table__ = Table("name", ...)` written in the class body.
+    inline_table: CoreTableFact | None = None
     declarative_root: bool = False  # @as_declarative()
     registry_mapped: bool = False  # @mapper_registry.mapped
     secondaries: list[Reference] = field(default_factory=list)
     # Module aliases of the Column(...) calls ("db" for db.Column, "sa" for sa.Column, "" for bare Column).
     column_heads: tuple[str, ...] = ()
     mapped_style: bool = False
-    declaration: TableDeclaration | None = None
 
 
 @dataclass(slots=True)
@@ -283,11 +293,25 @@ def flag(expr: Expr | None, unknown: bool) -> bool:
 
 
 def fills_time(expr: Expr | None) -> bool:
-    """A default that fills in the current time (`func.now()`, `datetime.utcnow`, `text("now()")`...)."""
-    if expr is None:
-        return False
-    text = expr_text(expr).lower()
-    return any(word in text for word in TIME_WORDS)
+    """A default that fills in the current time: `func.now()`, `datetime.utcnow`, `lambda: datetime.now(tz)`,
+    `text("now()")`. Not arithmetic on it (`utcnow() + timedelta(days=7)` is an expiry, not a timestamp)."""
+    if isinstance(expr, Lambda):
+        return fills_time(expr.body)
+    if isinstance(expr, Name | Attr):
+        return _is_now_function(expr.dotted if isinstance(expr, Name) else expr.attr)
+    if isinstance(expr, Call):
+        name = last_segment(expr)
+        if _is_now_function(expr.func.dotted if isinstance(expr.func, Name) else name):
+            return True
+        return name in NOW_WRAPPERS and any(fills_time(arg) for arg in expr.args)
+    if isinstance(expr, Const) and isinstance(expr.value, str):
+        return any(word in expr.value.lower() for word in NOW_SQL)
+    return False
+
+
+def _is_now_function(dotted: str) -> bool:
+    name = dotted.rsplit(".", 1)[-1].lower()
+    return name in NOW_FUNCTIONS or name.endswith("_now") or dotted.endswith("time.time")
 
 
 def type_text(expr: Expr | None) -> str | None:
@@ -539,19 +563,19 @@ def imported_names(module: Module, packages: tuple[str, ...]) -> str:
     return ",".join(names)
 
 
-def declaration_for(reader: FileReader, cls: Class, framework: str, idiom: dict[str, str]) -> TableDeclaration:
+def declaration_for(ref: ClassRef, framework: str, idiom: dict[str, str]) -> TableDeclaration:
     """The model declaration of a class: located at its name, with anchors for new fields and statements."""
-    path = reader.path
+    path, cls = ref.module.path, ref.cls
     return TableDeclaration(
         kind="model",
         framework=framework,
-        location=reader.location(cls.name_span),
+        location=Location(path, cls.name_span),
         class_name=cls.name,
         body_anchor=Location(path, Span.at(cls.body_end.line, 0)),
         body_indent=cls.body_indent,
         after_anchor=Location(path, Span.at(cls.span.end.line + 1, 0)),
         after_indent="",
-        idiom={**idiom, "imports_line": str(reader.module.imports_end)},
+        idiom={**idiom, "imports_line": str(ref.module.imports_end)},
     )
 
 
@@ -737,13 +761,10 @@ def _class_fact(reader: FileReader, cls: Class) -> ClassFact | None:
     if has_table_args:
         attributes = {column.attribute: column.column.name for column in fact.columns}
         fact.table_args = parse_table_args(reader, table_args, attributes)
-    if not cls.bases and not (fact.columns or has_table_args or fact.tablename or fact.tablename_rule
-                              or fact.declarative_root or fact.registry_mapped):
-        return None  # a plain class: nothing a model could inherit
+    if not (fact.columns or has_table_args or fact.tablename or fact.tablename_rule or fact.abstract
+            or fact.has_table_attr or fact.declarative_root or fact.registry_mapped or fact.secondaries):
+        return None  # nothing to record: the resolver still sees the class (and its bases) in the module summary
     fact.column_heads = tuple(dict.fromkeys(heads))
-    packages = ("sqlalchemy", "flask_sqlalchemy")
-    fact.declaration = declaration_for(reader, cls, "sqlalchemy", {
-        "prefix": _prefix(reader, fact), "imported": imported_names(reader.module, packages)})
     return fact
 
 
@@ -760,6 +781,8 @@ def _class_dunder(reader: FileReader, fact: ClassFact, target: str, value: Expr 
         fact.has_table_attr = True
         if isinstance(value, Name):
             fact.table_variable = reader.qualify(value.dotted)
+        elif isinstance(value, Call) and _is_core_table(reader, value):
+            fact.inline_table = _core_table(reader, value, None)
 
 
 def _class_attribute(reader: FileReader, fact: ClassFact, assign: Assign, heads: list[str]) -> None:
@@ -812,14 +835,11 @@ def tablename_rule_of(method: Function) -> str:
     return "unknown"
 
 
-def _prefix(reader: FileReader, fact: ClassFact) -> str:
-    """The module prefix the class's own columns use for SQLAlchemy names ("sa.", "db." or "")."""
-    heads = [head for head in fact.column_heads]
-    if heads and heads[0]:
-        return f"{heads[0]}."
+def module_prefix(module: Module, heads: tuple[str, ...] = ()) -> str:
+    """The module prefix a class's own columns use for SQLAlchemy names ("sa.", "db." or "")."""
     if heads:
-        return ""
-    for local, target in reader.module.imports.items():
+        return f"{heads[0]}." if heads[0] else ""
+    for local, target in module.imports.items():
         if target == "sqlalchemy":
             return f"{local}."
     return ""
@@ -857,6 +877,7 @@ class _Resolver:
         self.loose: list[LooseIndexFact] = []
         self.mappings: dict[str, _Mapping] = {}
         self.in_progress: set[str] = set()
+        self.ancestor_cache: dict[str, list[ClassRef]] = {}
         # class qualified name -> attribute -> column name, for constraints written with attributes
         self.attributes: dict[str, dict[str, str]] = {}
         self.tables: list[Table] = []
@@ -866,6 +887,8 @@ class _Resolver:
     def _collect(self, record: object) -> None:
         if isinstance(record, ClassFact):
             self.classes[record.qualified] = record
+            if record.inline_table is not None:
+                self.core.append(record.inline_table)
         elif isinstance(record, BaseVarFact):
             self.base_vars[record.qualified] = record
         elif isinstance(record, AliasFact):
@@ -905,6 +928,13 @@ class _Resolver:
             return module.resolve(dotted)
         return f"{module.module}.{dotted}"
 
+    def ancestors(self, ref: ClassRef) -> list[ClassRef]:
+        """The builder's base-class chain, computed once per class."""
+        found = self.ancestor_cache.get(ref.qualified)
+        if found is None:
+            found = self.ancestor_cache[ref.qualified] = self.builder.ancestors(ref)
+        return found
+
     def class_ref(self, qualified: str) -> ClassRef | None:
         return self.builder.lookup(qualified) or self.builder.lookup(self.aliases.get(qualified, ""))
 
@@ -942,8 +972,17 @@ class _Resolver:
         self.mappings[key] = result
         return result
 
+    def workspace_classes(self) -> list[ClassRef]:
+        """Every top-level class of the workspace (a model needs no record of its own: `class Tag(db.Model,
+        TimestampMixin): pass` is a table)."""
+        return [ClassRef(module, cls) for _, module in sorted(self.builder.modules.items())
+                for cls in module.classes if cls.bases or f"{module.module}.{cls.qualname}" in self.classes]
+
+    def fact(self, ref: ClassRef) -> ClassFact:
+        return self.classes.get(ref.qualified) or ClassFact(ref.qualified, ref.cls.name, ref.module.path)
+
     def _classify(self, ref: ClassRef) -> _Mapping:
-        fact = self.classes.get(ref.qualified) or ClassFact(ref.qualified, ref.cls.name, ref.module.path)
+        fact = self.fact(ref)
         own_kinds = [self.base_kind(ref.module, base)[0] for base in ref.cls.bases]
         if "root" in own_kinds or fact.declarative_root:
             return _Mapping("base")
@@ -954,7 +993,8 @@ class _Resolver:
         if fact.abstract:
             return _Mapping("abstract", flask=flask, flask_head=flask_head)
         if fact.has_table_attr:
-            table = self.core_vars.get(self.follow(fact.table_variable or "", self.core_vars) or "")
+            table = fact.inline_table.name if fact.inline_table else self.core_vars.get(
+                self.follow(fact.table_variable or "", self.core_vars) or "")
             return _Mapping("hybrid", table, flask, flask_head)
         parent = self.mapped_parent(ref)
         parent_table = parent.table if parent is not None else None
@@ -982,7 +1022,7 @@ class _Resolver:
             return "orm", ""
         found: str | None = None
         head = ""
-        for current in [ref, *self.builder.ancestors(ref)]:
+        for current in [ref, *self.ancestors(ref)]:
             current_fact = self.classes.get(current.qualified)
             if current is not ref and current_fact is not None and current_fact.declarative_root:
                 found = found or "orm"
@@ -1007,23 +1047,24 @@ class _Resolver:
         return base.dotted.rsplit(".", 1)[0] in fact.column_heads
 
     def plausible_external_base(self, ref: ClassRef, fact: ClassFact) -> bool:
-        """A class with `__tablename__` and columns whose base comes from a package outside the workspace."""
+        """A class with `__tablename__` and columns whose base we cannot classify (an installed package's
+        `Base`, a custom factory's result): that combination only makes sense on a mapped class."""
         if not fact.tablename or not fact.columns:
             return False
-        for current in [ref, *self.builder.ancestors(ref)]:
+        for current in [ref, *self.ancestors(ref)]:
             for base in current.cls.bases:
-                if not isinstance(base, Name) or base.dotted.split(".", 1)[0] not in current.module.imports:
+                if not isinstance(base, Name) or self.builder.resolve_class(current.module, base) is not None:
                     continue
-                qualified = current.module.resolve(base.dotted)
-                if self.builder.lookup(qualified) is not None:
-                    continue
-                if qualified.split(".", 1)[0] not in NOT_ORM_PACKAGES and qualified.split(".", 1)[0] not in \
-                        self.builder.modules:
+                head = base.dotted.split(".", 1)[0]
+                assigned = any(head in assign.targets for assign in current.module.assigns)
+                if head not in current.module.imports and not assigned:
+                    continue  # a builtin such as `object`
+                if self.qualify(current.module, base.dotted).split(".", 1)[0] not in NOT_ORM_PACKAGES:
                     return True
         return False
 
     def mapped_parent(self, ref: ClassRef) -> _Mapping | None:
-        for ancestor in self.builder.ancestors(ref):
+        for ancestor in self.ancestors(ref):
             mapping = self.mapping(ancestor)
             if mapping.kind in ("table", "sti", "hybrid") and mapping.table:
                 return mapping
@@ -1033,7 +1074,7 @@ class _Resolver:
         """A `@declared_attr __tablename__` on the class or any base (they apply to every subclass)."""
         if fact.tablename_rule:
             return fact.tablename_rule
-        chain = [ref, *self.builder.ancestors(ref), *self.unmapped_ancestors(ref)]
+        chain = [ref, *self.ancestors(ref), *self.unmapped_ancestors(ref)]
         for ancestor in chain[1:]:
             ancestor_fact = self.classes.get(ancestor.qualified)
             if ancestor_fact is not None and ancestor_fact.tablename_rule:
@@ -1173,7 +1214,7 @@ class _Resolver:
 
     def run(self) -> None:
         if not (self.classes or self.core or self.base_vars):
-            return
+            return  # no SQLAlchemy anywhere
         for base in self.base_vars.values():
             self.builder.project.stacks.add("sqlalchemy")
             if base.kind == "flask":
@@ -1181,10 +1222,8 @@ class _Resolver:
         for core in self.core:
             self.add_core_table(core)
         sti: list[tuple[ClassRef, ClassFact, _Mapping]] = []
-        for qualified, fact in self.classes.items():
-            ref = self.builder.lookup(qualified)
-            if ref is None:
-                continue
+        for ref in self.workspace_classes():
+            fact = self.fact(ref)
             mapping = self.mapping(ref)
             if mapping.kind == "table" and mapping.table:
                 self.add_class_table(ref, fact, mapping)
@@ -1192,10 +1231,10 @@ class _Resolver:
                 sti.append((ref, fact, mapping))
         for ref, fact, mapping in sti:
             self.add_single_table_columns(ref, fact, mapping)
-        joined = [(ref, mapping) for ref, mapping in ((self.builder.lookup(q), self.mappings.get(q))
-                                                     for q in self.classes) if ref and mapping and mapping.parent]
-        for ref, mapping in sorted(joined, key=lambda item: len(self.builder.ancestors(item[0]))):
-            self.add_parent_columns(ref, mapping)
+        joined = [(ref, self.mappings[ref.qualified]) for ref in self.workspace_classes()
+                  if ref.qualified in self.mappings and self.mappings[ref.qualified].parent]
+        for ref, child in sorted(joined, key=lambda item: len(self.ancestors(item[0]))):
+            self.add_parent_columns(ref, child)
         for loose in self.loose:
             self.add_loose_index(loose)
         self.mark_secondaries()
@@ -1212,11 +1251,10 @@ class _Resolver:
         self.builder.project.stacks.add("sqlalchemy")
 
     def add_class_table(self, ref: ClassRef, fact: ClassFact, mapping: _Mapping) -> None:
-        assert mapping.table is not None and fact.declaration is not None
+        assert mapping.table is not None
         columns = self.collect_columns(ref, fact)
         framework = "flask-sqlalchemy" if mapping.flask else "sqlalchemy"
-        declaration = replace(fact.declaration, framework=framework,
-                              idiom=self.idiom(fact, mapping))
+        declaration = declaration_for(ref, framework, self.idiom(ref, fact, mapping))
         table = Table(name=mapping.table, declarations=[declaration])
         attributes: dict[str, str] = {}
         for origin, column in columns:
@@ -1241,9 +1279,10 @@ class _Resolver:
         return qualified.endswith(".Model") and self.follow(qualified[: -len(".Model")], self.base_vars) is not None
 
     @staticmethod
-    def idiom(fact: ClassFact, mapping: _Mapping) -> dict[str, str]:
+    def idiom(ref: ClassRef, fact: ClassFact, mapping: _Mapping) -> dict[str, str]:
         """How the class writes columns, for fixes: "mapped", "flask" (`db.Column`) or "classic"."""
-        idiom = dict(fact.declaration.idiom) if fact.declaration else {}
+        idiom = {"prefix": module_prefix(ref.module, fact.column_heads),
+                 "imported": imported_names(ref.module, ("sqlalchemy", "flask_sqlalchemy"))}
         if fact.mapped_style or (not fact.columns and "mapped_column" in idiom.get("imported", "").split(",")):
             idiom["style"] = "mapped"
         elif mapping.flask and (not fact.columns or idiom.get("prefix", "") not in ("", "sa.", "sqlalchemy.")):

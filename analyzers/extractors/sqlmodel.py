@@ -29,6 +29,7 @@ from analyzers.extractors.sqlalchemy import (
     imported_names,
     last_argument_end,
     looks_like_join_table,
+    module_prefix,
     parse_column,
     parse_table_args,
     python_type,
@@ -38,7 +39,7 @@ from analyzers.extractors.sqlalchemy import (
     type_text,
 )
 from analyzers.facts import SourceFile
-from analyzers.model import Column, Table, TableDeclaration
+from analyzers.model import Column, Table
 from analyzers.pysyntax import Assign, Call, Class, Const, Expr, Name, Seq, Subscript, const_str, expr_text
 from analyzers.resolve import ClassRef, ModelBuilder
 
@@ -59,7 +60,6 @@ class ModelClassFact:
     tablename: str | None = None
     tablename_rule: str | None = None
     link_models: list[Reference] = field(default_factory=list)
-    declaration: TableDeclaration | None = None
 
 
 # ============================================================================================ extract
@@ -102,9 +102,6 @@ def _class_fact(reader: FileReader, cls: Class) -> ModelClassFact | None:
     if has_table_args:
         attributes = {column.attribute: column.column.name for column in fact.fields}
         fact.table_args = parse_table_args(reader, table_args, attributes)
-    prefix = next((f"{local}." for local, target in reader.module.imports.items() if target == "sqlalchemy"), "")
-    fact.declaration = declaration_for(reader, cls, "sqlmodel", {
-        "style": "sqlmodel", "prefix": prefix, "imported": imported_names(reader.module, PACKAGES)})
     return fact
 
 
@@ -198,7 +195,9 @@ class _Resolver:
             ref = self.builder.lookup(qualified)
             if ref is None or not fact.table or not self.is_sqlmodel(ref):
                 continue
-            self.table_names[qualified] = self.table_name(ref, fact)
+            name = self.table_name(ref)
+            if name:
+                self.table_names[qualified] = name
         for qualified, name in self.table_names.items():
             ref = self.builder.lookup(qualified)
             if ref is not None:
@@ -228,18 +227,23 @@ class _Resolver:
                 found.append((ancestor, fact))
         return found
 
-    def table_name(self, ref: ClassRef, fact: ModelClassFact) -> str:
+    def table_name(self, ref: ClassRef) -> str | None:
+        """`__tablename__` (the class's or a base's), else the class name in lower case; None when it is
+        computed in a way we cannot follow (the table is then left out rather than misnamed)."""
         for _, current in self.chain(ref):
             if current.tablename:
                 return current.tablename
             if current.tablename_rule and current.tablename_rule.startswith("lower"):
                 return ref.cls.name.lower() + current.tablename_rule.partition(":")[2]
+            if current.tablename_rule:
+                return None
         return ref.cls.name.lower()
 
     def add_table(self, ref: ClassRef, fact: ModelClassFact, name: str) -> Table:
-        declaration = fact.declaration
-        assert declaration is not None
-        table = Table(name=name, declarations=[replace(declaration, idiom=dict(declaration.idiom))])
+        declaration = declaration_for(ref, "sqlmodel", {
+            "style": "sqlmodel", "prefix": module_prefix(ref.module),
+            "imported": imported_names(ref.module, PACKAGES)})
+        table = Table(name=name, declarations=[declaration])
         attributes: dict[str, str] = {}
         seen: set[str] = set()
         table_args: list[ConstraintFact] | None = None

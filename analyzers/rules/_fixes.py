@@ -117,6 +117,16 @@ def sql_timestamp_column(project: Project, column: str, kind: str) -> str | None
     return None  # SQLite cannot ADD COLUMN with a non-constant default
 
 
+def sql_identifier(name: str, dialect: str | None) -> str:
+    """`name` as SQL must spell it: bare when it is a plain lower-case identifier, quoted otherwise (unquoted
+    identifiers fold to lower case, so `paymentId` would name another column)."""
+    if name.isascii() and name.replace("_", "a").isalnum() and name == name.lower() and not name[:1].isdigit():
+        return name
+    if dialect in ("mysql", "mariadb"):
+        return "`" + name.replace("`", "``") + "`"
+    return '"' + name.replace('"', '""') + '"'
+
+
 def revision_id(seed: str) -> str:
     return hashlib.blake2b(seed.encode(), digest_size=6).hexdigest()
 
@@ -128,9 +138,14 @@ def new_alembic_revision(project: Project, seed: str, message: str, upgrade: lis
     if not versions:
         return None
     head = project.settings.get("alembic.head")
+    heads = [item.strip() for item in project.settings.get("alembic.heads", "").split(",") if item.strip()]
     revision = revision_id(seed)
     slug = "_".join("".join(ch if ch.isalnum() else " " for ch in message.lower()).split())[:40]
-    down = f'"{head}"' if head else "None"
+    if len(heads) > 1:  # several heads: the new revision merges them instead of adding one more
+        down = "(" + ", ".join(f'"{item}"' for item in heads) + ")"
+        head = ", ".join(heads)
+    else:
+        down = f'"{head}"' if head else "None"
     body_up = "\n".join(f"    {line}" for line in upgrade) or "    pass"
     body_down = "\n".join(f"    {line}" for line in downgrade) or "    pass"
     text = (

@@ -9,6 +9,7 @@ from analyzers.rules._fixes import (
     model_timestamp_line,
     new_alembic_revision,
     planner_for,
+    sql_identifier,
     sql_timestamp_column,
 )
 
@@ -43,6 +44,8 @@ def candidate_tables(project: Project) -> Iterator[Table]:
     for table in project.tables.values():
         if table.is_association or not table.managed or table.primary is None:
             continue
+        if table.unseen_bases:  # a base class from an installed package may well carry the timestamps
+            continue
         yield table
 
 
@@ -72,7 +75,8 @@ def timestamp_fix(project: Project, table: Table, column: str, kind: str) -> Fix
         definition = sql_timestamp_column(project, column, kind)
         if definition is None:
             return None
-        statement = f"{declaration.after_indent}ALTER TABLE {table.name} ADD COLUMN {definition};\n"
+        name = sql_identifier(table.name, project.dialect)
+        statement = f"{declaration.after_indent}ALTER TABLE {name} ADD COLUMN {definition};\n"
         anchor = Span(declaration.after_anchor.span.start, declaration.after_anchor.span.start)
         return Fix(title, edits=(TextEdit(declaration.location.path, anchor, statement),), safe=False)
     return None

@@ -42,7 +42,7 @@ from pydantic import BaseModel, ConfigDict
 
 from analyzers.model import Finding, Fix, ForeignKey, Project, Span, Table, TextEdit
 from analyzers.rules import Rule
-from analyzers.rules._fixes import declaration_at, looks_like_sql_migration, new_alembic_revision
+from analyzers.rules._fixes import declaration_at, looks_like_sql_migration, new_alembic_revision, sql_identifier
 
 SELF_INDEXING = {"mysql": "MySQL/InnoDB", "mariadb": "MariaDB/InnoDB"}
 DIALECT_NAMES = {"postgresql": "PostgreSQL", "sqlite": "SQLite", "cockroachdb": "CockroachDB",
@@ -129,7 +129,9 @@ def index_fix(project: Project, table: Table, foreign_key: ForeignKey) -> Fix | 
         )
         return Fix(title + " in a new Alembic revision", creates=(created,)) if created else None
     if declaration.kind == "sql" and declaration.after_anchor is not None:
-        statement = f"{declaration.after_indent}CREATE INDEX {name} ON {table.name} ({', '.join(columns)});\n"
+        spelled = ", ".join(sql_identifier(column, project.dialect) for column in columns)
+        statement = (f"{declaration.after_indent}CREATE INDEX {sql_identifier(name, project.dialect)} ON "
+                     f"{sql_identifier(table.name, project.dialect)} ({spelled});\n")
         start = declaration.after_anchor.span.start
         return Fix(title, edits=(TextEdit(declaration.location.path, Span(start, start), statement),),
                    safe=not looks_like_sql_migration(declaration.location.path))

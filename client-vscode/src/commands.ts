@@ -80,7 +80,11 @@ export function registerCommands(
     const markdown = docText(result);
     if (markdown) {
       const doc = await vscode.workspace.openTextDocument({ language: 'markdown', content: markdown });
-      await vscode.window.showTextDocument(doc, { viewColumn: vscode.ViewColumn.Beside, preview: true });
+      try {
+        await vscode.commands.executeCommand('markdown.showPreviewToSide', doc.uri);
+      } catch {
+        await vscode.window.showTextDocument(doc, { viewColumn: vscode.ViewColumn.Beside, preview: true });
+      }
     }
   });
 }
@@ -131,10 +135,17 @@ function activeFileUri(): string | undefined {
   return doc && doc.uri.scheme === 'file' ? doc.uri.toString() : undefined;
 }
 
-/** A short message the server may return from a command ({"message": ...}). */
+/** A short message the server may return from a command: {"message"} or {"applied": false, "reason"}. */
 function resultMessage(result: unknown): string | undefined {
-  if (result && typeof result === 'object' && typeof (result as { message?: unknown }).message === 'string') {
-    return (result as { message: string }).message;
+  if (!result || typeof result !== 'object') {
+    return undefined;
+  }
+  const r = result as { message?: unknown; applied?: unknown; reason?: unknown };
+  if (typeof r.message === 'string') {
+    return r.message;
+  }
+  if (r.applied === false && typeof r.reason === 'string' && r.reason) {
+    return `nothing applied (${r.reason})`;
   }
   return undefined;
 }

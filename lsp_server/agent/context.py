@@ -191,6 +191,8 @@ def related_entities(finding: Finding, project: Project) -> list[str]:
     table = project.table(entity.split(".", 1)[0])
     if table is not None:
         lines.extend(_describe_table(table, project))
+        source = f" (from {project.dialect_source})" if project.dialect_source else ""
+        lines.append(f"- database: {project.dialect or 'not detected'}{source}")
     for endpoint in project.endpoints:
         if endpoint.location.path == finding.location.path and endpoint.location.line == finding.location.line:
             lines.extend(_describe_endpoint(endpoint))
@@ -205,7 +207,7 @@ def related_entities(finding: Finding, project: Project) -> list[str]:
 def _describe_table(table: Table, project: Project) -> list[str]:
     lines = [f"- table {table.name}:"]
     for declaration in table.declarations:
-        lines.append(f"  - declared by a {declaration.framework} {declaration.kind} at "
+        lines.append(f"  - declared as a {declaration.kind} ({declaration.framework}) at "
                      f"{declaration.location.path}:{declaration.location.line + 1}"
                      + (f" (class {declaration.class_name})" if declaration.class_name else ""))
     columns = ", ".join(f"{name}{' (indexed)' if column.indexed else ''}" for name, column in table.columns.items())

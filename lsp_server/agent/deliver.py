@@ -121,13 +121,17 @@ def _position(lines: Sequence[str], index: int, encoding: str) -> lsp.Position:
     return lsp.Position(line=len(lines) - 1, character=column_length(lines[-1], encoding))
 
 
+def replacements(before: str, after: str, encoding: str = UTF16) -> list[tuple[lsp.Range, str]]:
+    """The hunks as LSP ranges of `before` and their new text."""
+    lines = split_lines(before)
+    return [(lsp.Range(start=_position(lines, hunk.start, encoding), end=_position(lines, hunk.end, encoding)),
+             "".join(hunk.new)) for hunk in hunks(before, after)]
+
+
 def text_edits(before: str, after: str, annotation: str | None = None,
                encoding: str = UTF16) -> list[lsp.TextEdit | lsp.AnnotatedTextEdit]:
-    lines = split_lines(before)
     edits: list[lsp.TextEdit | lsp.AnnotatedTextEdit] = []
-    for hunk in hunks(before, after):
-        edit_range = lsp.Range(start=_position(lines, hunk.start, encoding), end=_position(lines, hunk.end, encoding))
-        new_text = "".join(hunk.new)
+    for edit_range, new_text in replacements(before, after, encoding):
         if annotation is not None:
             edits.append(lsp.AnnotatedTextEdit(range=edit_range, new_text=new_text, annotation_id=annotation))
         else:
@@ -148,8 +152,10 @@ def workspace_edit(files: list[FileEdit], capabilities: lsp.ClientCapabilities |
         raise DeliveryError(f"your editor cannot create files through an edit ({', '.join(created)}); "
                             "run `plumbline implement` or `plumbline fix --agent` in a terminal instead")
     if not document_changes:
-        return lsp.WorkspaceEdit(changes={file.uri: list(text_edits(file.before or "", file.after, None, encoding))
-                                          for file in files})
+        return lsp.WorkspaceEdit(changes={
+            file.uri: [lsp.TextEdit(range=edit_range, new_text=new_text)
+                       for edit_range, new_text in replacements(file.before or "", file.after, encoding)]
+            for file in files})
     annotate = len(files) > 1 and support is not None and support.change_annotation_support is not None
     annotation = ANNOTATION_ID if annotate else None
     operations: list[lsp.TextDocumentEdit | lsp.CreateFile | lsp.RenameFile | lsp.DeleteFile] = []

@@ -89,7 +89,7 @@ async def _converse(job: Job, conversation: Conversation, executor: ToolExecutor
         if round_number == job.settings.limits.repair_rounds:
             raise AgentError("verification", _failure_message(verification, round_number, conversation.usage))
         job.progress(f"repair round {round_number + 1}: {len(verification.problems)} problem(s)")
-        message = repair_message(verification)
+        message = job.overlay.policy.mask(repair_message(verification))
     raise AgentError("verification", "verification failed")  # not reached
 
 

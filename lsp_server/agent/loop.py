@@ -115,8 +115,10 @@ class AgentSettings:
     def client(self) -> anthropic.AsyncAnthropic:
         """A client with explicit credentials (so the SDK consults no profile files) and no SDK retries."""
         self.require_credentials()
-        credential: dict[str, str] = {"api_key": self.api_key} if self.api_key else {"auth_token": self.auth_token or ""}
-        return anthropic.AsyncAnthropic(**credential, base_url=self.base_url, max_retries=0,
+        if self.api_key:
+            return anthropic.AsyncAnthropic(api_key=self.api_key, base_url=self.base_url, max_retries=0,
+                                            timeout=self.limits.request_timeout)
+        return anthropic.AsyncAnthropic(auth_token=self.auth_token, base_url=self.base_url, max_retries=0,
                                         timeout=self.limits.request_timeout)
 
 
@@ -238,9 +240,6 @@ class Conversation:
             self.usage.add(message.usage)
             return message
         async with client.messages.stream(**body) as stream:
-            async for event in stream:
-                if event.type == "content_block_start" and getattr(event.content_block, "type", "") == "tool_use":
-                    self.progress(f"turn {self.usage.turns}: {event.content_block.name}")
             message = await stream.get_final_message()
         self.usage.add(message.usage)
         return message
@@ -253,15 +252,17 @@ def map_error(error: anthropic.APIError, settings: AgentSettings) -> AgentError:
     """An actionable message for each way the API can fail."""
     detail = _error_detail(error)
     if isinstance(error, anthropic.APITimeoutError):
-        return AgentError("timeout", f"The Anthropic API did not answer within {settings.limits.request_timeout:.0f} s; "
-                                     "try again, or later if it keeps happening.")
+        waited = settings.limits.request_timeout
+        return AgentError("timeout", f"The Anthropic API did not answer within {waited:.0f} s; try again, or later "
+                                     "if it keeps happening.")
     if isinstance(error, anthropic.APIConnectionError):
         where = settings.base_url or "https://api.anthropic.com"
         return AgentError("connection", f"Cannot reach the Anthropic API at {where}: check the network, a proxy, "
                                         "or ANTHROPIC_BASE_URL.")
     status = getattr(error, "status_code", None)
     if status == 401:
-        return AgentError("auth", f"The Anthropic API rejected the key (401 {detail}): check or replace it; {KEY_HELP}.")
+        return AgentError("auth", f"The Anthropic API rejected the key (401 {detail}): check or replace it; "
+                                  f"{KEY_HELP}.")
     if status == 403:
         return AgentError("permission", f"The key may not use {settings.model} (403 {detail}): choose another model "
                                         f"with the agent.model setting or {MODEL_VARIABLE}.")

@@ -54,9 +54,10 @@ def test_rebase_of_a_new_file_that_appeared() -> None:
 
 
 def vscode_capabilities() -> lsp.ClientCapabilities:
-    return lsp.ClientCapabilities(workspace=lsp.WorkspaceClientCapabilities(workspace_edit=lsp.WorkspaceEditClientCapabilities(
+    edits = lsp.WorkspaceEditClientCapabilities(
         document_changes=True, resource_operations=[lsp.ResourceOperationKind.Create],
-        change_annotation_support=lsp.ChangeAnnotationsSupportOptions(groups_on_label=True))))
+        change_annotation_support=lsp.ChangeAnnotationsSupportOptions(groups_on_label=True))
+    return lsp.ClientCapabilities(workspace=lsp.WorkspaceClientCapabilities(workspace_edit=edits))
 
 
 def test_workspace_edit_is_versioned_creates_files_and_asks_for_confirmation() -> None:

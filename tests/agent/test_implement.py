@@ -103,7 +103,8 @@ async def test_implement_writes_every_layer(fake_api: FakeMessagesAPI, shop) -> 
                                                           "app/services/customers.py"]
     assert [change.before is None for change in result.changes] == [False, True, True]
     task = fake_api.requests[0].body["messages"][0]["content"][0]["text"]
-    for layer in ("app/routes/orders.py", "app/services/orders.py", "app/models.py", "alembic/versions/0001_initial.py"):
+    layers = ("app/routes/orders.py", "app/services/orders.py", "app/models.py", "alembic/versions/0001_initial.py")
+    for layer in layers:
         assert f"### {layer}" in task
     assert "down_revision = '0001'" in task
     assert not (shop / "app/routes/customers.py").exists()

@@ -8,7 +8,7 @@ from lsp_server.agent.job import run_job
 from lsp_server.agent.loop import AgentError
 from tests.agent.conftest import SECRET_VALUES
 from tests.agent.fake_api import FakeMessagesAPI, result_text, str_replace, text, tool_results, view
-from tests.agent.helpers import DB003, FK_FIXED, FK_LINE, fix_job
+from tests.agent.helpers import FK_FIXED, FK_LINE, fix_job
 
 
 @pytest.mark.parametrize("stream", [True, False], ids=["streaming", "json"])

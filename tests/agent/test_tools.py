@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from lsp_server.agent.overlay import OpenDocument, Overlay
 from lsp_server.agent.policy import Policy
@@ -119,3 +121,27 @@ def test_bad_inputs_come_back_as_errors(executor: ToolExecutor) -> None:
     assert executor.run(EDITOR_TOOL_NAME, {"command": "view"}).is_error
     assert executor.run("rm_rf", {}).is_error
     assert editor(executor, "view", "app/nope.py").is_error
+
+
+_inputs = st.fixed_dictionaries({}, optional={
+    "command": st.sampled_from(["view", "str_replace", "create", "insert", "undo_edit", ""]),
+    "path": st.one_of(st.text(max_size=30), st.sampled_from(["app/models.py", ".env", "../x", "/", "app", ""]),
+                      st.integers()),
+    "old_str": st.one_of(st.text(max_size=20), st.none()),
+    "new_str": st.one_of(st.text(max_size=20), st.integers()),
+    "file_text": st.text(max_size=20),
+    "insert_line": st.one_of(st.integers(-5, 50), st.text(max_size=3)),
+    "view_range": st.one_of(st.lists(st.integers(-3, 40), max_size=3), st.text(max_size=3)),
+    "pattern": st.text(max_size=10),
+})
+
+
+@settings(max_examples=150, deadline=None)
+@given(name=st.sampled_from([EDITOR_TOOL_NAME, "search_workspace", "list_files", "file_findings", "nope"]),
+       arguments=_inputs)
+def test_any_tool_input_yields_a_result(name: str, arguments: dict) -> None:
+    root = Path(__file__).parent / "projects" / "shop"
+    executor = ToolExecutor(Overlay(Policy(root)))
+    executor.viewed.add("app/models.py")
+    result = executor.run(name, arguments)
+    assert isinstance(result.content, str)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from analyzers.cache import CACHE_DIR, FactCache
+from analyzers.cache import CACHE_DIR, RESULT_FILE, FactCache
 from analyzers.config import Config
 from analyzers.engine import PARALLEL_THRESHOLD, Workspace
 from tests.cli.conftest import ORDERS_MODEL
@@ -79,10 +79,40 @@ def test_cache_lives_at_the_project_root_not_the_working_directory(make_project,
 def test_corrupt_cache_is_rebuilt(make_project, cli) -> None:
     root = make_project({"app/a.py": UNUSED})
     cold = findings(cli, root)
-    for stored in (root / CACHE_DIR).glob("facts-*.pickle"):
+    for stored in (root / CACHE_DIR).glob("*.pickle"):
         stored.write_bytes(b"\x80\x05garbage")
     assert findings(cli, root) == cold
     assert FactCache(root).entries  # written again
+
+
+def test_unchanged_project_reuses_the_last_result(make_project, cli) -> None:
+    root = make_project({"app/models.py": ORDERS_MODEL, "app/a.py": UNUSED})
+    cold = findings(cli, root)
+    facts_files = list((root / CACHE_DIR).glob("facts-*.pickle"))
+    assert facts_files and (root / CACHE_DIR / RESULT_FILE).is_file()
+    for stored in facts_files:
+        stored.unlink()
+    assert findings(cli, root) == cold
+    assert not list((root / CACHE_DIR).glob("facts-*.pickle"))  # the engine did not run
+    (root / "app/b.py").write_text(UNUSED, encoding="utf-8")
+    assert len(findings(cli, root)) == len(cold) + 1
+    assert list((root / CACHE_DIR).glob("facts-*.pickle"))
+
+
+def test_stored_result_follows_the_configuration(make_project, cli) -> None:
+    root = make_project({"app/a.py": UNUSED})
+    assert len(findings(cli, root)) == 1
+    (root / "plumbline.toml").write_text('ignore = ["PLB001"]\n', encoding="utf-8")
+    assert findings(cli, root) == []
+    (root / "plumbline.toml").write_text('[per-file-ignores]\n"other/*" = ["PLB001"]\n', encoding="utf-8")
+    assert len(findings(cli, root)) == 1
+    assert findings(cli, root, "--ignore", "PLB001") == []
+
+
+def test_stored_result_serves_narrower_paths(make_project, cli) -> None:
+    root = make_project({"app/a.py": UNUSED, "lib/b.py": UNUSED})
+    assert len(findings(cli, root)) == 2
+    assert [item["path"] for item in findings(cli, root, "lib")] == ["lib/b.py"]
 
 
 def test_parallel_cold_scan_equals_serial_and_warm(make_project, cli) -> None:
@@ -96,3 +126,14 @@ def test_parallel_cold_scan_equals_serial_and_warm(make_project, cli) -> None:
     serial = Workspace(root, Config(select=["DB003"]))
     serial.scan(jobs=1)
     assert len(serial.check().all_findings()) == len(cold)
+
+
+def test_fast_pickling_round_trips_facts_exactly() -> None:
+    from analyzers.cache import dumps, loads
+    from analyzers.extract import extract_file
+
+    source = ORDERS_MODEL + (
+        "\n\n@router.get('/x')\ndef handler(q: str = Query(None)):\n    return [i for i in f(q)]  # é\n")
+    facts = extract_file("app/models.py", source.encode())
+    restored = loads(dumps(facts))
+    assert restored == facts

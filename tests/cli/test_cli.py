@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import io
 import json
 import subprocess
 import sys
@@ -12,7 +13,7 @@ import pytest
 
 from analyzers.rules import all_rules
 from lsp_server import __version__
-from lsp_server.cli import EXIT_ERROR, UserError, _run_guarded, main
+from lsp_server.cli import EXIT_ERROR, PROGRESS_DELAY, Progress, UserError, _run_guarded, main
 from tests.cli.conftest import ORDERS_FK_LINE, ORDERS_MODEL
 
 UNUSED = "x = 1  # plumbline: ignore[DB003] kept for the demo\n"
@@ -322,3 +323,33 @@ def test_closed_stdout_pipe_does_not_crash(make_project) -> None:
 
 def test_main_returns_instead_of_exiting() -> None:
     assert main(["--version"]) == 0
+
+
+@pytest.mark.skipif(not _agent_present(), reason="the agent is not part of this build")
+def test_agent_commands_reach_the_agent(make_project, cli) -> None:
+    """The subcommands hand over to lsp_server.agent.cli; a user mistake there is still a clean exit 2."""
+    root = make_project({})
+    outcome = cli("fix", "--agent", "nowhere.py:3:DB003", cwd=root)
+    assert outcome.code == 2 and "nowhere.py" in outcome.err and "Traceback" not in outcome.err
+
+
+class TerminalStream(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_progress_only_on_a_terminal_and_only_after_a_while() -> None:
+    terminal = TerminalStream()
+    progress = Progress(terminal)
+    progress(5, 10)
+    assert terminal.getvalue() == ""  # quick scans stay quiet
+    progress.started -= 2 * PROGRESS_DELAY
+    progress(6, 10)
+    progress.finish()
+    assert terminal.getvalue() == "\rplumbline: checking 6/10 files\r\x1b[K"
+    pipe = io.StringIO()
+    quiet = Progress(pipe)
+    quiet.started -= 2 * PROGRESS_DELAY
+    quiet(6, 10)
+    quiet.finish()
+    assert pipe.getvalue() == ""

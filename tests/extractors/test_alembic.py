@@ -65,6 +65,20 @@ def test_revisions_are_recognised_by_content_not_folder() -> None:
     assert records("from alembic import context\ncontext.run_migrations()\n") == []  # env.py
 
 
+def test_scripts_that_pass_a_revision_to_alembic_are_not_revisions() -> None:
+    script = """
+        from alembic import command
+        from alembic.config import Config
+
+        revision = "head"
+
+
+        def upgrade():
+            command.upgrade(Config("alembic.ini"), revision)
+    """
+    assert records(script) == []
+
+
 def test_down_revision_forms() -> None:
     typed = """
         from typing import Union
@@ -72,6 +86,10 @@ def test_down_revision_forms() -> None:
 
         revision: str = "c"
         down_revision: Union[str, None] = ("a", "b")
+
+
+        def upgrade() -> None:
+            pass
     """
     assert records(typed)[0].down_revisions == ("a", "b")
     assert records(revision_file("b", "a", "pass"))[0].down_revisions == ("a",)
@@ -263,6 +281,23 @@ def test_history_replays_into_tables(tmp_path: Path) -> None:
     assert orders.columns["customer_id"].origin == "own"
     assert [index.columns for index in orders.indexes] == [("customer_id",)]
     assert orders.primary is not None and orders.primary.location.line == 13
+
+
+def test_resolving_twice_gives_the_same_schema(tmp_path: Path) -> None:
+    build(tmp_path, {
+        "v/1.py": revision_file("1", None, 'op.create_table("t", sa.Column("id", sa.Integer, primary_key=True))'),
+        "v/2.py": revision_file("2", "1", """
+            op.add_column("t", sa.Column("a", sa.Integer))
+            op.alter_column("t", "a", new_column_name="b")
+            op.rename_table("t", "u")
+        """),
+    })
+    workspace = Workspace(tmp_path)
+    workspace.scan()
+    first, _ = workspace.resolve()
+    second, _ = workspace.resolve()
+    assert first.tables == second.tables
+    assert list(table(second, "u").columns) == ["id", "b"]
 
 
 def test_several_heads_are_noted(tmp_path: Path) -> None:

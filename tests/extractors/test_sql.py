@@ -181,6 +181,24 @@ def test_alter_table_actions() -> None:
     assert bare is not None and (bare.target_table, bare.on_delete) == ("shops", "CASCADE")
 
 
+def test_pg_dump_style_columns() -> None:
+    [op] = ops("""
+        CREATE TABLE public.accounts (
+            id integer NOT NULL,
+            tags text[] DEFAULT '{}'::text[] NOT NULL,
+            created timestamp without time zone DEFAULT now() NOT NULL,
+            note character varying(20) DEFAULT NULL::character varying,
+            CONSTRAINT accounts_pk PRIMARY KEY (id) USING INDEX TABLESPACE fast,
+            CONSTRAINT positive CHECK ((id IS NOT NULL))
+        );
+    """)
+    created = op.created
+    assert created is not None and created.primary_key == ("id",)
+    columns = created.columns
+    assert [columns[name].nullable for name in ("id", "tags", "created", "note")] == [False, False, False, None]
+    assert columns["created"].auto_on_insert and columns["created"].type == "timestamp without time zone"
+
+
 def test_a_statement_the_grammar_rejects_is_skipped_alone() -> None:
     found, notes = sql.ops_from_sql(b"CREATE TABLE a (id int);\nCREATE TABLE b (id int, x foo bar ((;\n"
                                     b"CREATE TABLE c (id int);\n", "m.sql")
@@ -322,6 +340,28 @@ def test_declaration_points_at_create_table(tmp_path: Path) -> None:
     assert declaration.location.path == "db/schema.sql" and declaration.location.line == 2
     assert declaration.after_anchor is not None and declaration.after_anchor.span.start.line == 5
     assert table(project, "accounts").columns["id"].location.line == 3  # type: ignore[union-attr]
+
+
+def test_after_anchor_at_the_end_of_a_file_without_newline() -> None:
+    [op] = ops("CREATE TABLE t (id int);  -- last")
+    [declaration] = op.created.declarations  # type: ignore[union-attr]
+    assert declaration.after_anchor is not None and declaration.after_anchor.span.start.column == 33
+    assert declaration.after_indent == "\n"
+
+
+def test_resolving_twice_gives_the_same_schema(tmp_path: Path) -> None:
+    build(tmp_path, {
+        "pyproject.toml": "[project]\nname = 'x'\n",
+        "db/1.sql": "CREATE TABLE t (id int PRIMARY KEY, a int REFERENCES u (id));",
+        "db/2.sql": "ALTER TABLE t ADD COLUMN b int; ALTER TABLE t RENAME COLUMN a TO c; ALTER TABLE t RENAME TO v;",
+    })
+    workspace = Workspace(tmp_path)
+    workspace.scan()
+    first, _ = workspace.resolve()
+    second, _ = workspace.resolve()
+    assert first.tables == second.tables
+    assert list(table(second, "v").columns) == ["id", "c", "b"]
+    assert table(second, "v").columns["b"].origin == "migration"
 
 
 def test_join_tables_are_marked() -> None:

@@ -535,8 +535,21 @@ def test_base_from_an_installed_package_counts_with_a_tablename(tmp_path: Path) 
 
         class Helper(Base):
             id = Column(Integer, primary_key=True)
+    """, "app/custom.py": """
+        from sqlalchemy import Column, Integer
+        from app.factory import make_base
+
+        Base = make_base()
+
+        class Entry(Base):
+            __tablename__ = "entries"
+            id = Column(Integer, primary_key=True)
+
+        class Plain(object):
+            __tablename__ = "plain"
+            id = Column(Integer, primary_key=True)
     """})
-    assert sorted(project.tables) == ["ledger"]
+    assert sorted(project.tables) == ["entries", "ledger"]
 
 
 def test_registry_bases_and_mapped_decorator(tmp_path: Path) -> None:
@@ -674,3 +687,40 @@ def test_aliased_imports_are_followed(tmp_path: Path) -> None:
     """})
     links = table(project, "links")
     assert [fk.target_table for fk in links.foreign_keys] == ["users"]
+
+
+def test_hybrid_declarations_map_their_core_table(tmp_path: Path) -> None:
+    project = build(tmp_path, {"app/db.py": DB, "app/models.py": """
+        from sqlalchemy import Column, ForeignKey, Integer, Table
+        from app.db import Base
+
+        class User(Base):
+            __table__ = Table("accounts", Base.metadata, Column("id", Integer, primary_key=True))
+
+        class Post(Base):
+            __tablename__ = "posts"
+            id = Column(Integer, primary_key=True)
+            author_id = Column(Integer, ForeignKey(User.id))
+    """})
+    assert sorted(project.tables) == ["accounts", "posts"]
+    assert [fk.target_table for fk in table(project, "posts").foreign_keys] == ["accounts"]
+
+
+def test_only_defaults_that_are_the_current_time_fill_timestamps(tmp_path: Path) -> None:
+    project = build(tmp_path, {"app/db.py": DB, "app/models.py": """
+        from datetime import datetime, timedelta, timezone
+        from sqlalchemy import Column, DateTime, FetchedValue, Integer, String, func, text
+        from app.db import Base
+
+        class Token(Base):
+            __tablename__ = "tokens"
+            id = Column(Integer, primary_key=True)
+            issued = Column(DateTime, default=lambda: datetime.now(timezone.utc))
+            seen = Column(DateTime, server_default=text("(now() at time zone 'utc')"))
+            expires = Column(DateTime, default=lambda: datetime.utcnow() + timedelta(days=7))
+            zone = Column(String, default="UTC")
+            touched = Column(DateTime, server_default=func.now(), server_onupdate=FetchedValue())
+    """})
+    columns = table(project, "tokens").columns
+    assert [name for name, column in columns.items() if column.auto_on_insert] == ["issued", "seen", "touched"]
+    assert [name for name, column in columns.items() if column.auto_on_update] == ["touched"]

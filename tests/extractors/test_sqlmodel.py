@@ -138,7 +138,7 @@ def test_link_models_are_associations(tmp_path: Path) -> None:
     assert not table(project, "team").is_association
 
 
-def test_declared_tablename_rule_and_inherited_constant(tmp_path: Path) -> None:
+def test_declared_tablename_rule_and_computed_names(tmp_path: Path) -> None:
     project = build(tmp_path, {"app/models.py": """
         from sqlalchemy.orm import declared_attr
         from sqlmodel import Field, SQLModel
@@ -149,6 +149,10 @@ def test_declared_tablename_rule_and_inherited_constant(tmp_path: Path) -> None:
                 return cls.__name__.lower() + "s"
 
         class Item(Plural, table=True):
+            id: int = Field(primary_key=True)
+
+        class Computed(SQLModel, table=True):
+            __tablename__ = PREFIX + "computed"
             id: int = Field(primary_key=True)
     """})
     assert sorted(project.tables) == ["items"]

@@ -166,6 +166,8 @@ async function mainUntrusted(page) {
   } else {
     step('untrusted-limited-mode', 'FAIL', `agent action=${agentAction} implement command=${implement} rule fix=${fix} palette rows=${palette.length}`);
   }
+  await page.locator('.editor-group-container.active .monaco-editor .view-lines').first().click();
+  await fixAll(page);
 }
 
 async function main(page) {
@@ -284,8 +286,18 @@ async function main(page) {
       log('status bar: ' + JSON.stringify(s));
     }
     // A multi-file edit that asks for confirmation opens the refactor preview: apply it.
+    // Changes that need confirmation start unchecked there: tick every file, as a user would, then Apply.
     const apply = page.locator('.monaco-button', { hasText: /^Apply$/ }).first();
     if (!applied && (await apply.isVisible().catch(() => false))) {
+      await sleep(1000);
+      const unchecked = page.locator('.part.panel [role="checkbox"][aria-checked="false"]').filter({ visible: true });
+      let n = 0;
+      while (n < 20 && (await unchecked.count()) > 0) {
+        await unchecked.first().click({ timeout: 5000 }).catch((e) => log('checkbox: ' + e.message.split('\n')[0]));
+        n++;
+        await sleep(300);
+      }
+      log(`refactor preview: ticked ${n} unchecked change(s)`);
       await shot(page, '5-refactor-preview.png');
       await apply.click();
       applied = true;
@@ -315,6 +327,38 @@ async function main(page) {
   } else {
     step('implement-endpoint', 'FAIL', `files exist but are empty or unexpected (router has "/refunds": ${routerText.includes('/refunds')})`);
   }
+  await ruleDocs(page);
+}
+
+// "Plumbline: Show Rule Documentation" for a typed code: the server's markdown opens beside the editor.
+async function ruleDocs(page) {
+  await runCommand(page, 'Plumbline: Show Rule Documentation');
+  const input = page.locator('.quick-input-widget input');
+  await input.waitFor({ state: 'visible', timeout: 30000 });
+  await input.fill('DB003');
+  await sleep(800);
+  await page.keyboard.press('Enter');
+  const needle = 'foreign-key-without-index';
+  const found = await waitFor(async () => {
+    for (const frame of page.frames()) {
+      const text = await frame.evaluate(() => (document.body ? document.body.innerText : '')).catch(() => '');
+      if (text.includes(needle)) return true;
+    }
+    return false;
+  }, 30000, 500);
+  await sleep(500);
+  await shot(page, '7-rule-docs.png');
+  step('rule-docs', found ? 'PASS' : 'FAIL', found ? 'DB003 documentation shown' : `no "${needle}" on screen`);
+}
+
+// "Plumbline: Fix All Auto-fixable Problems" on the active file: the safe fix lands and the file saves.
+async function fixAll(page) {
+  await runCommand(page, 'Plumbline: Fix All Auto-fixable Problems');
+  const inEditor = await waitFor(async () => (await editorText(page)).includes('index=True'), 30000);
+  await page.keyboard.press('Control+S');
+  const onDisk = await waitFor(() => fs.readFileSync(path.join(WS, MODELS), 'utf8').includes('index=True'), 20000);
+  await shot(page, 'untrusted-after-fix-all.png');
+  step('fix-all', inEditor && onDisk ? 'PASS' : 'FAIL', `edit in editor=${!!inEditor} on disk=${!!onDisk}`);
 }
 
 (async () => {
@@ -340,8 +384,8 @@ async function main(page) {
     fs.rmSync(userDataDir, { recursive: true, force: true });
   }
   const expected = MODE === 'untrusted'
-    ? ['untrusted-limited-mode']
-    : ['workbench', 'extension-activates', 'diagnostics', 'quick-fix', 'implement-endpoint'];
+    ? ['untrusted-limited-mode', 'fix-all']
+    : ['workbench', 'extension-activates', 'diagnostics', 'quick-fix', 'implement-endpoint', 'rule-docs'];
   for (const name of expected) {
     if (!steps.some((s) => s.name === name)) step(name, 'SKIP', 'not reached');
   }

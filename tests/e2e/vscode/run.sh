@@ -150,6 +150,7 @@ run_phase() {
   [ "$mode" = trusted ] && trust_flag=(--disable-workspace-trust) || trust=True
   mkdir -p "$data/user/User" "$data/ext" "$out"
   cp -r "$HERE/workspace" "$ws"
+  rm -rf "$ws/.plumbline_cache"; find "$ws" -name __pycache__ -prune -exec rm -rf {} + # caches a local run may have left
   port=$("$PYTHON" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
   # Always pass --config: without it code-server writes a password-protected config into the home folder.
   printf 'bind-addr: 127.0.0.1:%s\nauth: none\ncert: false\n' "$port" >"$data/config.yaml"

@@ -1,0 +1,1232 @@
+"""Data access: ORM queries, SQL built from strings, commits, ORM writes and database connections.
+
+Per file, `extract` reads each function's calls and records what they do to the database as `CallSite`s
+(kinds below), with the control-flow facts the QRY rules need: whether a call repeats in a loop (and what the
+loop iterates), whether two commits or writes can run one after the other in one call of the function, whether
+a write sits in a transaction. It also records what makes a function run per request without being called by
+a handler: FastAPI `Depends(...)` targets and Flask `before_request` / FastAPI `middleware("http")` hooks.
+Across files, `resolve` registers the call sites and adds those per-request functions to the call graph, so
+`Project.request_path()` includes them.
+
+Call-site kinds (`CallSite.kind`) and their `detail` keys:
+
+- `db_query`: a read query (SQLAlchemy session, Flask-SQLAlchemy `Model.query`, SQLModel, Django managers,
+  DB-API `SELECT`). detail: `orm`, `model`, `label`; `loop_over` (the query a loop around it iterates);
+  `batched` (the query filters by the loop variable with `IN`: a chunked query, not N+1).
+- `db_read_all`: every row of a table materialised with no filter or limit. detail: `orm`, `model`, `label`,
+  `how`, `returned`; for `len(...)`, `count_span` and `count_text` (the `count()` query that replaces it).
+- `sql_built`: SQL text built by f-string, `%`, `.format()` or `+` with values from the function's parameters
+  or locals, reaching an execution sink. detail: `sink`, `how`, `values`, `via` (the local holding the text).
+- `db_commit`: `x.commit()`. detail: `receiver`; `previous` (span of an earlier commit on the same receiver
+  that can run before it in the same call); `flush_text` (that commit rewritten as a flush, SQLAlchemy only).
+- `db_write`: an ORM write (Django `save()`, `create()`, `update()`, `delete()`, `bulk_*`). detail: `orm`
+  (`django`, or `any` for a bare `save()`/`delete()`), `method`, `atomic`, `previous`, and for a fix:
+  `def_line`, `indent`, `atomic_ref`, `imports_line`, `is_async`.
+- `atomic_call`: a call made inside a transaction (`with transaction.atomic()`, an `@atomic` function).
+  `callee` is the qualified name of the called function.
+- `db_connect`: an engine, connection, pool or client created. detail: `driver`, `pooling`
+  (`nullpool`/`shared-pool`), `cached` (stored once: `lru_cache`, a module global, a lazy attribute).
+
+Spans in `detail` are encoded as "line:column:end_line:end_column" (0-based).
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from analyzers.facts import SourceFile
+from analyzers.model import CallSite, Location, Position, Span
+from analyzers.pysyntax import (
+    Attr,
+    BinOp,
+    Call,
+    Class,
+    Const,
+    Expr,
+    FString,
+    Function,
+    Module,
+    Name,
+    Seq,
+    Subscript,
+    expr_text,
+    iter_calls,
+)
+from analyzers.resolve import ModelBuilder
+
+# --------------------------------------------------------------------------------------------- records
+
+
+@dataclass(frozen=True, slots=True)
+class DependencyEdge:
+    """`caller` (a handler or a dependency) makes the framework call `target` on each request."""
+
+    caller: str
+    target: str  # qualified as far as this file's imports tell
+    # The target is a type annotation that may be a `DependencyAlias` (`db: SessionDep`), nothing otherwise.
+    via_alias: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class DependencyAlias:
+    """`SessionDep = Annotated[Session, Depends(get_db)]`: the alias stands for its dependency."""
+
+    name: str
+    target: str
+
+
+@dataclass(frozen=True, slots=True)
+class RequestHook:
+    """A function the framework runs around every request (`before_request`, an HTTP middleware)."""
+
+    function: str
+    framework: str
+
+
+@dataclass(frozen=True, slots=True)
+class AtomicRequests:
+    """Django's `ATOMIC_REQUESTS = True` in a DATABASES entry: every view runs in a transaction."""
+
+    path: str
+
+
+# --------------------------------------------------------------------------------------------- vocabulary
+
+SESSION_NAMES = frozenset({"session", "db", "sess", "db_session", "dbsession", "async_session", "database",
+                           "conn", "connection", "cnx", "con", "uow", "s"})
+CURSOR_HINTS = ("cur", "cursor", "conn", "connection", "cnx", "con", "db", "session", "database", "pool")
+SQLALCHEMY_READS = frozenset({"query", "get", "get_one", "execute", "scalars", "scalar", "exec"})
+DBAPI_READS = frozenset({"execute", "fetch", "fetchrow", "fetchval", "fetch_all", "fetch_one", "fetch_val"})
+WRITE_METHODS = frozenset({"create", "update", "delete", "bulk_create", "bulk_update", "get_or_create",
+                           "update_or_create", "insert", "values"})
+# Query methods that neither filter nor bound the rows they return.
+UNBOUNDED_METHODS = frozenset({"all", "order_by", "options", "select_related", "prefetch_related", "only", "defer",
+                               "values", "values_list", "distinct", "annotate", "join", "outerjoin", "scalars",
+                               "unique", "with_entities", "execution_options", "using", "query", "select",
+                               "execute", "exec", "objects"})
+MATERIALISERS = frozenset({"list", "tuple", "set", "sorted", "len", "sum", "max", "min", "frozenset",
+                           "enumerate", "dict"})
+SELECT_NAMES = frozenset({"sqlalchemy.select", "sqlalchemy.future.select", "sqlalchemy.sql.select",
+                          "sqlalchemy.sql.expression.select", "sqlmodel.select"})
+TEXT_NAMES = frozenset({"sqlalchemy.text", "sqlalchemy.sql.text", "sqlalchemy.sql.expression.text",
+                        "sqlmodel.text"})
+RAW_SQL_NAMES = frozenset({"django.db.models.expressions.RawSQL", "django.db.models.RawSQL",
+                           "pandas.read_sql", "pandas.read_sql_query", "sqlalchemy.literal_column"})
+SQL_METHOD_SINKS = frozenset({"execute", "executemany", "executescript", "exec_driver_sql", "raw", "mogrify",
+                              "fetch", "fetchrow", "fetchval", "fetch_all", "fetch_one", "fetch_val",
+                              "execute_many", "iterate"})
+SQL_KEYWORDS = re.compile(
+    r"(?i)\b(select|insert|update|delete|where|from|join|values|set|order\s+by|group\s+by|limit|offset|create|"
+    r"drop|alter|truncate|returning|union|having|like|and|or|in)\b")
+SQL_START = re.compile(r"(?is)^\W*(select|with)\b")
+USER_INPUT_NAMES = frozenset({"flask.request", "quart.request", "bottle.request", "sanic.request"})
+# Calls whose result cannot carry SQL syntax (numbers, escaped identifiers).
+SANITIZERS = frozenset({"int", "float", "len", "bool", "round", "abs", "hash", "quote_ident", "escape_string",
+                        "escape", "quote", "literal", "Identifier", "Literal", "isoformat", "count", "id"})
+SAFE_ANNOTATIONS = frozenset({"int", "float", "bool", "UUID", "uuid.UUID", "date", "datetime", "Decimal",
+                              "datetime.date", "datetime.datetime", "PositiveInt", "conint", "NonNegativeInt"})
+IDENTIFIER_ATTRIBUTES = re.compile(r"(?i)(table|schema|column|model|field)")
+CONNECT_CALLEES = {
+    "sqlalchemy.create_engine": "engine",
+    "sqlalchemy.engine.create_engine": "engine",
+    "sqlalchemy.ext.asyncio.create_async_engine": "engine",
+    "sqlmodel.create_engine": "engine",
+    "psycopg2.connect": "connection",
+    "psycopg.connect": "connection",
+    "psycopg.Connection.connect": "connection",
+    "psycopg.AsyncConnection.connect": "connection",
+    "pymysql.connect": "connection",
+    "MySQLdb.connect": "connection",
+    "mysql.connector.connect": "connection",
+    "asyncpg.connect": "connection",
+    "asyncpg.create_pool": "pool",
+    "aiomysql.connect": "connection",
+    "aiomysql.create_pool": "pool",
+    "aiopg.connect": "connection",
+    "aiopg.create_pool": "pool",
+    "psycopg2.pool.SimpleConnectionPool": "pool",
+    "psycopg2.pool.ThreadedConnectionPool": "pool",
+    "psycopg_pool.ConnectionPool": "pool",
+    "psycopg_pool.AsyncConnectionPool": "pool",
+    "pyodbc.connect": "connection",
+    "cx_Oracle.connect": "connection",
+    "oracledb.connect": "connection",
+    "sqlite3.connect": "connection",
+    "aiosqlite.connect": "connection",
+    "redis.Redis": "client",
+    "redis.StrictRedis": "client",
+    "redis.from_url": "client",
+    "redis.Redis.from_url": "client",
+    "redis.asyncio.Redis": "client",
+    "redis.asyncio.from_url": "client",
+    "redis.asyncio.Redis.from_url": "client",
+    "aioredis.from_url": "client",
+    "aioredis.Redis": "client",
+    "pymongo.MongoClient": "client",
+    "motor.motor_asyncio.AsyncIOMotorClient": "client",
+}
+CACHE_DECORATORS = ("lru_cache", "cache", "cached_property", "cached", "memoize", "singleton")
+_ATOMIC_REQUESTS = re.compile(rb"""["']?ATOMIC_REQUESTS["']?\s*[\]:=,]\s*True""")
+MAX_DEPTH = 6
+
+
+# --------------------------------------------------------------------------------------------- spans
+
+
+def within(inner: Span, outer: Span) -> bool:
+    return (outer.start.line, outer.start.column) <= (inner.start.line, inner.start.column) and \
+        (inner.end.line, inner.end.column) <= (outer.end.line, outer.end.column)
+
+
+def before(first: Span, second: Span) -> bool:
+    return (first.end.line, first.end.column) <= (second.start.line, second.start.column)
+
+
+def encode(span: Span) -> str:
+    return f"{span.start.line}:{span.start.column}:{span.end.line}:{span.end.column}"
+
+
+def decode(text: str) -> Span | None:
+    """The span `encode` wrote, or None for anything else."""
+    try:
+        line, column, end_line, end_column = (int(part) for part in text.split(":"))
+    except ValueError:
+        return None
+    return Span(Position(line, column), Position(end_line, end_column))
+
+
+class _Lines:
+    """The file's text by line, to slice expressions back out of it (columns count characters)."""
+
+    def __init__(self, data: bytes) -> None:
+        self.lines = data.decode("utf-8", errors="replace").split("\n")
+
+    def text(self, span: Span) -> str:
+        start, end = span.start, span.end
+        if not 0 <= start.line <= end.line < len(self.lines):
+            return ""
+        if start.line == end.line:
+            return self.lines[start.line][start.column:end.column]
+        parts = [self.lines[start.line][start.column:], *self.lines[start.line + 1:end.line],
+                 self.lines[end.line][:end.column]]
+        return "\n".join(parts)
+
+    def indent(self, line: int) -> str:
+        text = self.lines[line] if 0 <= line < len(self.lines) else ""
+        return text[: len(text) - len(text.lstrip())]
+
+
+# --------------------------------------------------------------------------------------------- call chains
+
+
+@dataclass(frozen=True, slots=True)
+class Link:
+    name: str  # the head's dotted name ("db.session.query"), then method names
+    call: Call | None
+
+
+def links(expr: Expr | None) -> list[Link]:
+    """A call chain innermost first: `db.query(A).filter(x).all()` → db.query(A), filter(x), all()."""
+    found: list[Link] = []
+    current = expr
+    while current is not None:
+        if isinstance(current, Call):
+            func = current.func
+            if isinstance(func, Name):
+                found.append(Link(func.dotted, current))
+                break
+            if isinstance(func, Attr):
+                found.append(Link(func.attr, current))
+                current = func.value
+                continue
+            return []
+        if isinstance(current, Attr):
+            found.append(Link(current.attr, None))
+            current = current.value
+            continue
+        if isinstance(current, Name):
+            found.append(Link(current.dotted, None))
+            break
+        return []
+    return list(reversed(found))
+
+
+def is_model_name(name: str) -> bool:
+    last = name.rsplit(".", 1)[-1]
+    return bool(last) and last[0].isupper() and not last.isupper()
+
+
+def _root_model(expr: Expr | None) -> str | None:
+    """`Order` for `Order` or `Order.id`, None for anything that is not a model class (or its column)."""
+    if not isinstance(expr, Name):
+        return None
+    parts = expr.dotted.split(".")
+    for part in parts:
+        if is_model_name(part):
+            return part
+    return None
+
+
+def _session_like(receiver: str) -> bool:
+    last = receiver.rsplit(".", 1)[-1].lower()
+    return last in SESSION_NAMES or last.endswith("session")
+
+
+@dataclass(slots=True)
+class Query:
+    orm: str
+    model: str
+    label: str
+    # Method names after the manager/session, outermost last; for a select(...) statement, its methods too.
+    methods: list[str] = field(default_factory=list)
+    models_only: bool = True  # the selected entities are whole models or their columns (no aggregates)
+    write: bool = False
+
+
+def recognise_query(module: Module, call: Call) -> Query | None:
+    """What query a call chain runs, if it runs one (reads and writes alike)."""
+    chain = links(call)
+    if not chain:
+        return None
+    head = chain[0].name
+    parts = head.split(".")
+    rest = [link.name for link in chain[1:]]
+    if len(parts) >= 3 and parts[-2] in ("objects", "_default_manager") and is_model_name(parts[-3]):
+        methods = [parts[-1], *rest]
+        return Query("django", parts[-3], f"{parts[-3]}.objects.{parts[-1]}", methods,
+                     write=bool(set(methods) & WRITE_METHODS))
+    if len(parts) >= 3 and parts[-2] == "query" and is_model_name(parts[-3]):
+        methods = [parts[-1], *rest]
+        return Query("flask_sqlalchemy", parts[-3], f"{parts[-3]}.query.{parts[-1]}", methods,
+                     write=bool(set(methods) & {"delete", "update"}))
+    resolved = module.resolve(head)
+    if resolved in ("django.shortcuts.get_object_or_404", "django.shortcuts.get_list_or_404"):
+        first = chain[0].call.args[0] if chain[0].call is not None and chain[0].call.args else None
+        model = _root_model(first) or "?"
+        return Query("django", model, parts[-1], [parts[-1]], models_only=False)
+    if len(parts) < 2:
+        return None
+    receiver, method = ".".join(parts[:-1]), parts[-1]
+    head_call = chain[0].call
+    first = head_call.args[0] if head_call is not None and head_call.args else None
+    if method in ("get_or_404", "first_or_404", "one_or_404") and _session_like(receiver):
+        statement = _select_query(module, first)
+        model = _root_model(first) or (statement.model if statement else "?")
+        return Query("flask_sqlalchemy", model, f"{receiver}.{method}", [method], models_only=False)
+    if method in SQLALCHEMY_READS:
+        found = _session_query(module, receiver, method, first, head_call, rest)
+        if found is not None:
+            return found
+    if method in DBAPI_READS and any(hint in receiver.rsplit(".", 1)[-1].lower() for hint in CURSOR_HINTS):
+        sql = _string_start(first)
+        if sql is not None and SQL_START.match(sql):
+            return Query("sql", "?", f"{receiver}.{method}", [method, *rest], models_only=False)
+    return None
+
+
+def _session_query(module: Module, receiver: str, method: str, first: Expr | None, head_call: Call | None,
+                   rest: list[str]) -> Query | None:
+    session = _session_like(receiver)
+    if method == "query":
+        model = _root_model(first)
+        if not (session or model) or head_call is None or not head_call.args:
+            return None
+        models_only = all(_root_model(arg) is not None for arg in head_call.args)
+        return Query("sqlalchemy", model or "?", f"{receiver}.query({model or '...'})", ["query", *rest],
+                     models_only, write=bool(set(rest) & {"delete", "update"}))
+    if method in ("get", "get_one"):
+        model = _root_model(first)
+        if not session or model is None or not isinstance(first, Name):
+            return None
+        return Query("sqlalchemy", model, f"{receiver}.{method}({model})", [method], models_only=False)
+    statement = _select_query(module, first)
+    if statement is not None:
+        statement.methods = [method, *statement.methods, *rest]
+        statement.label = f"{receiver}.{method}(select({statement.model}))"
+        return statement
+    sql = _string_start(_text_argument(module, first))
+    if sql is not None and SQL_START.match(sql) and (session or method == "execute"):
+        return Query("sql", "?", f"{receiver}.{method}", [method, *rest], models_only=False)
+    return None
+
+
+def _select_query(module: Module, expr: Expr | None) -> Query | None:
+    """`select(Order).where(...)` (SQLAlchemy 2 / SQLModel / `db.select`)."""
+    chain = links(expr)
+    if not chain or chain[0].call is None:
+        return None
+    head = chain[0].name
+    if module.resolve(head) not in SELECT_NAMES and not head.endswith(".select"):
+        return None
+    args = chain[0].call.args
+    if not args:
+        return None
+    model = next((found for found in (_root_model(arg) for arg in args) if found), None)
+    models_only = all(_root_model(arg) is not None for arg in args)
+    methods = ["select", *(link.name for link in chain[1:])]
+    return Query("sqlalchemy", model or "?", f"select({model or '...'})", methods, models_only)
+
+
+def _text_argument(module: Module, expr: Expr | None) -> Expr | None:
+    """The SQL inside `text("...")`, or the expression itself."""
+    if isinstance(expr, Call) and isinstance(expr.func, Name) and (
+            module.resolve(expr.func.dotted) in TEXT_NAMES or expr.func.dotted.endswith(".text")):
+        return expr.args[0] if expr.args else None
+    return expr
+
+
+def _string_start(expr: Expr | None) -> str | None:
+    if isinstance(expr, Const) and isinstance(expr.value, str):
+        return expr.value
+    if isinstance(expr, FString):
+        return expr.text.lstrip("rRbBfFuU").lstrip("'\"")
+    return None
+
+
+# --------------------------------------------------------------------------------------------- function scope
+
+
+@dataclass(slots=True)
+class LoopInfo:
+    span: Span
+    iterable: Expr | None
+    targets: tuple[str, ...]
+
+
+class Scope:
+    """One function: its parameters, locals and loops, and where its names come from."""
+
+    def __init__(self, module: Module, fn: Function, lines: _Lines) -> None:
+        self.module = module
+        self.fn = fn
+        self.lines = lines
+        self.params = {param.name: param for param in fn.params}
+        self.values: dict[str, list[Expr]] = {}
+        for assign in [*fn.assigns, *fn.augmented]:
+            if assign.value is not None:
+                for target in assign.targets:
+                    self.values.setdefault(target, []).append(assign.value)
+        self.loops = [LoopInfo(span, iterable, targets) for span, iterable, targets in fn.loop_sources]
+        self.loop_targets: dict[str, Expr] = {}
+        for loop in self.loops:
+            for target in loop.targets:
+                if loop.iterable is not None:
+                    self.loop_targets.setdefault(target, loop.iterable)
+        self.calls: list[Call] = [call for outer in fn.calls for call in iter_calls(outer)]
+
+    def repeating_loops(self, span: Span) -> list[LoopInfo]:
+        """The for loops and comprehensions whose body holds `span` (not their iterable, evaluated once)."""
+        return [loop for loop in self.loops if loop.iterable is not None and within(span, loop.span)
+                and not within(span, loop.iterable.span)]
+
+    def in_any_loop(self, span: Span) -> bool:
+        return any(within(span, loop.span) and not (loop.iterable is not None and within(span, loop.iterable.span))
+                   for loop in self.loops)
+
+    def in_handler(self, span: Span) -> bool:
+        return any(within(span, handler) for _, handler, _ in self.fn.handlers)
+
+    def local_query(self, expr: Expr | None, depth: int = 0) -> Query | None:
+        """The query an expression runs, through local variables (`orders = db.query(Order).all()`)."""
+        if depth > MAX_DEPTH or expr is None:
+            return None
+        if isinstance(expr, Call):
+            return recognise_query(self.module, expr)
+        if isinstance(expr, Name) and expr.dotted in self.values:
+            for value in self.values[expr.dotted]:
+                found = self.local_query(value, depth + 1)
+                if found is not None:
+                    return found
+        return None
+
+    # ---- control flow
+
+    def _bodies(self, span: Span) -> set[tuple[int, int]]:
+        found = {(index, body_index) for index, bodies in enumerate(self.fn.branches)
+                 for body_index, body in enumerate(bodies) if within(span, body)}
+        found.update((-1 - index, 0) for index, (_, handler, _) in enumerate(self.fn.handlers)
+                     if within(span, handler))
+        return found
+
+    def _loop_set(self, span: Span) -> set[int]:
+        return {index for index, loop in enumerate(self.loops) if within(span, loop.span)}
+
+    def can_follow(self, first: Span, second: Span) -> bool:
+        """Whether `second` can run after `first` in one call: not in exclusive branches, and no return or
+        raise that always runs after `first` stands between them."""
+        if not before(first, second):
+            return False
+        for bodies in self.fn.branches:
+            in_first = [index for index, body in enumerate(bodies) if within(first, body)]
+            in_second = [index for index, body in enumerate(bodies) if within(second, body)]
+            if in_first and in_second and in_first != in_second:
+                return False
+        first_bodies, first_loops = self._bodies(first), self._loop_set(first)
+        for exit_span in self.fn.exits:
+            if before(first, exit_span) and before(exit_span, second) or (
+                    within(first, exit_span) and before(first, second) and not within(second, exit_span)):
+                if self._bodies(exit_span) <= first_bodies and self._loop_set(exit_span) <= first_loops:
+                    return False
+        return True
+
+
+# --------------------------------------------------------------------------------------------- taint
+
+
+class Taint:
+    """Which function parameters (or request objects) an expression's value comes from.
+
+    Works on the expression's source text (Python's `ast`), so f-strings and comprehensions are seen whole.
+    A value is tainted when it comes from a parameter, from a local computed from one, or from the request;
+    module constants, literals, numbers and escaped identifiers are not.
+    """
+
+    def __init__(self, scope: Scope) -> None:
+        self.scope = scope
+        self._names: dict[str, set[str]] = {}
+        self._active: set[str] = set()
+
+    def parse(self, expr: Expr) -> ast.expr | None:
+        text = self.scope.lines.text(expr.span)
+        if not text:
+            return None
+        try:
+            return ast.parse(f"(\n{text}\n)", mode="eval").body
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            return None
+
+    def of_expr(self, expr: Expr | None, through_calls: bool = True) -> set[str]:
+        if expr is None:
+            return set()
+        node = self.parse(expr)
+        return self.of_node(node, {}, through_calls, 0) if node is not None else set()
+
+    def of_node(self, node: ast.AST, bound: dict[str, set[str]], through_calls: bool, depth: int) -> set[str]:
+        if depth > 40:
+            return set()
+        walk = lambda child: self.of_node(child, bound, through_calls, depth + 1)  # noqa: E731
+        if isinstance(node, ast.Constant):
+            return set()
+        if isinstance(node, ast.Name):
+            return bound[node.id] if node.id in bound else self.of_name(node.id)
+        if isinstance(node, ast.Attribute):
+            return self._attribute(node, walk)
+        if isinstance(node, ast.Subscript):
+            return walk(node.value)  # `COLUMNS[key]` picks among the container's own values
+        if isinstance(node, ast.Call):
+            return self._call(node, walk, through_calls)
+        if isinstance(node, ast.JoinedStr):
+            return set().union(*(walk(value) for value in node.values))
+        if isinstance(node, ast.FormattedValue):
+            spec = ast.unparse(node.format_spec) if node.format_spec is not None else ""
+            return set() if re.search(r"[dfeEgG%]'?\)?$", spec) else walk(node.value)
+        if isinstance(node, ast.IfExp):
+            return walk(node.body) | walk(node.orelse)
+        if isinstance(node, (ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp)):
+            return self._comprehension(node, bound, through_calls, depth)
+        if isinstance(node, (ast.Compare, ast.UnaryOp)):
+            return set()  # a boolean or a number, not text
+        found: set[str] = set()
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, ast.expr):
+                found |= walk(child)
+        return found
+
+    def _attribute(self, node: ast.Attribute, walk) -> set[str]:
+        value = node.value
+        if isinstance(value, ast.Name) and value.id in ("self", "cls"):
+            if node.attr.isupper() or IDENTIFIER_ATTRIBUTES.search(node.attr):
+                return set()
+            return {f"{value.id}.{node.attr}"}
+        if node.attr.isupper() or node.attr.startswith("__"):
+            return set()
+        return walk(value)
+
+    def _call(self, node: ast.Call, walk, through_calls: bool) -> set[str]:
+        func = node.func
+        name = func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else ""
+        if name in SANITIZERS:
+            return set()
+        if not through_calls:
+            return set()
+        found = walk(func.value) if isinstance(func, ast.Attribute) else set()
+        for argument in [*node.args, *(keyword.value for keyword in node.keywords)]:
+            found |= walk(argument)
+        return found
+
+    def _comprehension(self, node, bound: dict[str, set[str]], through_calls: bool, depth: int) -> set[str]:
+        inner = dict(bound)
+        for generator in node.generators:
+            source = self.of_node(generator.iter, inner, through_calls, depth + 1)
+            for target in ast.walk(generator.target):
+                if isinstance(target, ast.Name):
+                    inner[target.id] = source
+        elements = [node.key, node.value] if isinstance(node, ast.DictComp) else [node.elt]
+        return set().union(*(self.of_node(element, inner, through_calls, depth + 1) for element in elements))
+
+    def of_name(self, name: str) -> set[str]:
+        if name in self._names:
+            return self._names[name]
+        if name in self._active or name.isupper():
+            return set()
+        self._active.add(name)
+        try:
+            found = self._resolve_name(name)
+        finally:
+            self._active.discard(name)
+        self._names[name] = found
+        return found
+
+    def _resolve_name(self, name: str) -> set[str]:
+        scope = self.scope
+        if name in scope.params and name not in ("self", "cls"):
+            param = scope.params[name]
+            return set() if _safe_annotation(param.annotation) else {name}
+        if name in scope.values:
+            return set().union(*(self.of_expr(value) for value in scope.values[name]))
+        if name in scope.loop_targets:
+            return self.of_expr(scope.loop_targets[name])
+        if scope.module.resolve(name) in USER_INPUT_NAMES:
+            return {name}
+        return set()
+
+
+# --------------------------------------------------------------------------------------------- built SQL
+
+
+@dataclass(slots=True)
+class Built:
+    how: str
+    values: list[ast.expr]
+    constant_text: str
+    via: str = ""
+
+
+class SqlBuilding:
+    """Recognises SQL text built from values (f-string, `%`, `.format()`, `+`), through local variables."""
+
+    def __init__(self, scope: Scope, taint: Taint) -> None:
+        self.scope = scope
+        self.taint = taint
+
+    def built(self, expr: Expr | None, depth: int = 0) -> Built | None:
+        if expr is None or depth > MAX_DEPTH or isinstance(expr, Const):
+            return None
+        if isinstance(expr, Name) and "." not in expr.dotted:
+            return self._through_local(expr.dotted, depth)
+        node = self.taint.parse(expr)
+        return self.of_node(node, depth) if node is not None else None
+
+    def _through_local(self, name: str, depth: int) -> Built | None:
+        values = self.scope.values.get(name, [])
+        found = [built for built in (self.built(value, depth + 1) for value in values) if built is not None]
+        if not found:
+            return None
+        texts = [self._constant_text_of(value, depth + 1) for value in values]
+        result = Built(found[0].how, [value for built in found for value in built.values],
+                       " ".join(texts), name)
+        return result
+
+    def of_node(self, node: ast.expr, depth: int) -> Built | None:
+        if isinstance(node, ast.JoinedStr):
+            values = [part.value for part in node.values if isinstance(part, ast.FormattedValue)]
+            return Built("an f-string", values, self.constant_text(node, depth)) if values else None
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mod) and self._is_text(node.left):
+            return Built("%-formatting", [node.right], self.constant_text(node.left, depth))
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+            operands = _flatten_add(node)
+            if not any(self._is_text(operand) for operand in operands):
+                return None
+            pieces: list[ast.expr] = []
+            for operand in operands:
+                if isinstance(operand, ast.JoinedStr):
+                    pieces.extend(part.value for part in operand.values if isinstance(part, ast.FormattedValue))
+                elif not isinstance(operand, ast.Constant):
+                    pieces.append(operand)
+            return Built("concatenation", pieces, self.constant_text(node, depth)) if pieces else None
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "format":
+            values = [*node.args, *(keyword.value for keyword in node.keywords)]
+            return Built(".format()", values, self.constant_text(node.func.value, depth)) if values else None
+        return None
+
+    def _is_text(self, node: ast.expr) -> bool:
+        return isinstance(node, ast.JoinedStr) or (isinstance(node, ast.Constant) and isinstance(node.value, str))
+
+    def constant_text(self, node: ast.expr, depth: int) -> str:
+        """The literal text of a built string (to tell SQL from other text), through locals and constants."""
+        if depth > MAX_DEPTH:
+            return ""
+        if isinstance(node, ast.Constant):
+            return node.value if isinstance(node.value, str) else ""
+        if isinstance(node, ast.JoinedStr):
+            return " ".join(self.constant_text(part, depth) for part in node.values)
+        if isinstance(node, ast.BinOp):
+            return f"{self.constant_text(node.left, depth)} {self.constant_text(node.right, depth)}"
+        if isinstance(node, ast.Name):
+            if node.id in self.scope.values:
+                return " ".join(self._constant_text_of(value, depth + 1) for value in self.scope.values[node.id])
+            return self._module_constant(node.id)
+        return ""
+
+    def _constant_text_of(self, expr: Expr, depth: int) -> str:
+        if isinstance(expr, Const):
+            return expr.value if isinstance(expr.value, str) else ""
+        node = self.taint.parse(expr)
+        return self.constant_text(node, depth) if node is not None else ""
+
+    def _module_constant(self, name: str) -> str:
+        for assign in self.scope.module.assigns:
+            if name in assign.targets and isinstance(assign.value, Const) and isinstance(assign.value.value, str):
+                return assign.value.value
+        return ""
+
+
+def _safe_annotation(annotation: Expr | None) -> bool:
+    """A parameter typed as a number, a UUID or a date cannot carry SQL (`user_id: int`, `Optional[int]`)."""
+    if isinstance(annotation, Name):
+        return annotation.dotted in SAFE_ANNOTATIONS
+    if isinstance(annotation, Subscript) and isinstance(annotation.value, Name):
+        wrapper = annotation.value.dotted.rsplit(".", 1)[-1]
+        items = [item for item in annotation.index if not (isinstance(item, Const) and item.value is None)]
+        if wrapper == "Annotated":
+            return bool(items) and _safe_annotation(items[0])
+        return wrapper in ("Optional", "Union") and bool(items) and all(_safe_annotation(item) for item in items)
+    if isinstance(annotation, BinOp) and annotation.op == "|":
+        sides = [side for side in (annotation.left, annotation.right)
+                 if not (isinstance(side, Const) and side.value is None)]
+        return bool(sides) and all(_safe_annotation(side) for side in sides)
+    return False
+
+
+def _flatten_add(node: ast.expr) -> list[ast.expr]:
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+        return [*_flatten_add(node.left), *_flatten_add(node.right)]
+    return [node]
+
+
+# --------------------------------------------------------------------------------------------- extraction
+
+
+def extract(source: SourceFile) -> list[object]:
+    module = source.python
+    if module is None:
+        return []
+    lines = _Lines(source.data)
+    records: list[object] = []
+    for fn in module.functions:
+        scan = _FunctionScan(module, fn, lines, source.path)
+        records.extend(scan.scan())
+    records.extend(_module_connects(module, source.path))
+    records.extend(_dependencies(module))
+    records.extend(_hooks(module))
+    if b"ATOMIC_REQUESTS" in source.data and _ATOMIC_REQUESTS.search(source.data):
+        records.append(AtomicRequests(source.path))
+    return records
+
+
+class _FunctionScan:
+    def __init__(self, module: Module, fn: Function, lines: _Lines, path: str) -> None:
+        self.module = module
+        self.fn = fn
+        self.path = path
+        self.scope = Scope(module, fn, lines)
+        self.qualified = f"{module.module}.{fn.qualname}"
+
+    def site(self, kind: str, callee: str, span: Span, in_loop: bool = False,
+             detail: dict[str, str] | None = None) -> CallSite:
+        kept = {key: value for key, value in (detail or {}).items() if value}
+        return CallSite(kind, callee, Location(self.path, span), self.qualified, self.fn.is_async, in_loop,
+                        detail=kept)
+
+    def scan(self) -> list[CallSite]:
+        if not self.fn.calls:
+            return []
+        sites: list[CallSite] = []
+        sites.extend(self.queries())
+        sites.extend(self.unbounded_reads())
+        sites.extend(self.built_sql())
+        sites.extend(self.commits())
+        sites.extend(self.writes())
+        sites.extend(self.connects())
+        return sites
+
+    # ---- QRY001: queries, and whether they repeat
+
+    def queries(self) -> Iterator[CallSite]:
+        consumed: list[Span] = []
+        for call in self.scope.calls:
+            if any(within(call.span, span) for span in consumed):
+                continue
+            query = recognise_query(self.module, call)
+            if query is None:
+                continue
+            consumed.append(call.span)
+            if query.write:
+                continue
+            loops = self.scope.repeating_loops(call.span)
+            loop_over = next((found.label for found in (self.scope.local_query(loop.iterable) for loop in loops)
+                              if found is not None), "")
+            yield self.site("db_query", query.label, call.span, bool(loops), {
+                "orm": query.orm, "model": query.model, "label": query.label, "loop_over": loop_over,
+                "batched": "true" if loops and self._batched(call, loops) else ""})
+
+    def _batched(self, call: Call, loops: list[LoopInfo]) -> bool:
+        """A query filtering by the loop variable with IN (`id__in=chunk`, `.in_(batch)`): chunked on purpose."""
+        targets = {target for loop in loops for target in loop.targets}
+        for inner in iter_calls(call):
+            for key, value in inner.kwargs:
+                if key.endswith("__in") and isinstance(value, Name) and value.dotted in targets:
+                    return True
+            if isinstance(inner.func, (Attr, Name)) and inner.func_name.endswith("in_") and any(
+                    isinstance(arg, Name) and arg.dotted in targets for arg in inner.args):
+                return True
+        return False
+
+    # ---- QRY005: whole tables materialised
+
+    def unbounded_reads(self) -> Iterator[CallSite]:
+        materialised = self._materialised()
+        returned = self._returned_spans()
+        seen: list[Span] = []
+        for call in self.scope.calls:
+            if any(within(call.span, span) for span in seen):
+                continue
+            query = recognise_query(self.module, call)
+            if query is None or query.write or query.model == "?" or not query.models_only:
+                continue
+            if not all(method in UNBOUNDED_METHODS for method in query.methods):
+                continue
+            how = "all()" if query.methods[-1] == "all" and query.orm != "django" else ""
+            wrapper = materialised.get((call.span.start, call.span.end))
+            if wrapper is not None:
+                how = wrapper[0]
+            if not how:
+                continue
+            seen.append(call.span)
+            detail = {"orm": query.orm, "model": query.model, "label": query.label, "how": how,
+                      "returned": "true" if any(within(call.span, span) for span in returned) else ""}
+            if wrapper is not None and wrapper[0] == "len()":
+                detail.update(self._count_fix(call, wrapper[1]))
+            yield self.site("db_read_all", query.label, call.span, detail=detail)
+
+    def _materialised(self) -> dict[tuple[Position, Position], tuple[str, Span]]:
+        """Calls whose result is turned into rows: list()/len()/..., iterated, or serialised with many=True."""
+        found: dict[tuple[Position, Position], tuple[str, Span]] = {}
+
+        def mark(expr: Expr | None, how: str, outer: Span) -> None:
+            for target in self._through_locals(expr):
+                found.setdefault((target.span.start, target.span.end), (how, outer))
+
+        for call in self.scope.calls:
+            if isinstance(call.func, Name) and call.func.dotted in MATERIALISERS and call.args:
+                mark(call.args[0], f"{call.func.dotted}()", call.span)
+            many = call.kwarg("many")
+            if isinstance(many, Const) and many.value is True and call.args:
+                mark(call.args[0], "a serializer with many=True", call.span)
+        for loop in self.scope.loops:
+            if loop.iterable is not None:
+                mark(loop.iterable, "iteration", loop.iterable.span)
+        return found
+
+    def _through_locals(self, expr: Expr | None) -> list[Call]:
+        if isinstance(expr, Call):
+            return [expr]
+        if isinstance(expr, Name) and expr.dotted in self.scope.values:
+            return [value for value in self.scope.values[expr.dotted] if isinstance(value, Call)]
+        return []
+
+    def _returned_spans(self) -> list[Span]:
+        spans: list[Span] = []
+        returned_names: set[str] = set()
+        for value in self.fn.returns_values:
+            if value is None:
+                continue
+            spans.append(value.span)
+            if isinstance(value, Name):
+                returned_names.add(value.dotted)
+        for assign in self.fn.assigns:
+            if assign.value is not None and returned_names & set(assign.targets):
+                spans.append(assign.value.span)
+        return spans
+
+    def _count_fix(self, call: Call, wrapper: Span) -> dict[str, str]:
+        """`len(<query>.all())` → `<query>.count()`, when the query text ends in `.all()`."""
+        text = self.scope.lines.text(call.span)
+        if not text.endswith(".all()") or "\n" in text:
+            return {}
+        return {"count_span": encode(wrapper), "count_text": text[: -len(".all()")] + ".count()"}
+
+    # ---- QRY002: SQL built from values
+
+    def built_sql(self) -> Iterator[CallSite]:
+        taint = Taint(self.scope)
+        building = SqlBuilding(self.scope, taint)
+        for call in self.scope.calls:
+            for sink, argument, needs_sql_look in self._sql_arguments(call):
+                if argument is None or isinstance(argument, Const):
+                    continue
+                built = building.built(argument)
+                if built is None:
+                    continue
+                if needs_sql_look and not SQL_KEYWORDS.search(built.constant_text):
+                    continue
+                bound = self._has_parameters(call)
+                tainted: set[str] = set()
+                for value in built.values:
+                    tainted |= taint.of_node(value, {}, not bound, 0)
+                if not tainted:
+                    continue
+                yield self.site("sql_built", sink, call.span, detail={
+                    "sink": sink, "how": built.how, "values": ", ".join(sorted(tainted)), "via": built.via})
+
+    def _sql_arguments(self, call: Call) -> Iterator[tuple[str, Expr | None, bool]]:
+        """(sink name, the SQL argument, whether its text must look like SQL to count)."""
+        func = call.func
+        if isinstance(func, Name):
+            resolved = self.module.resolve(func.dotted)
+            last = func.dotted.rsplit(".", 1)[-1]
+            if resolved in TEXT_NAMES or resolved in RAW_SQL_NAMES:
+                yield last, _first_argument(call, ("text", "sql")), False
+                return
+            if last == "text" and "." in func.dotted:  # `db.text(...)` (Flask-SQLAlchemy)
+                yield func.dotted, _first_argument(call, ("text",)), True
+                return
+            if last in SQL_METHOD_SINKS and "." in func.dotted:
+                yield func.dotted, _first_argument(call, ("query", "sql", "statement", "operation")), \
+                    ".objects." not in func.dotted
+            elif last == "extra" and "." in func.dotted:
+                yield from _extra_arguments(func.dotted, call)
+            return
+        if isinstance(func, Attr):
+            if func.attr in SQL_METHOD_SINKS:
+                yield func.attr, _first_argument(call, ("query", "sql", "statement", "operation")), True
+            elif func.attr == "extra":
+                yield from _extra_arguments("extra", call)
+
+    def _has_parameters(self, call: Call) -> bool:
+        return len(call.args) > 1 or any(key in ("params", "parameters", "args", "vars") for key, _ in call.kwargs)
+
+    # ---- QRY003: commits and writes outside one transaction
+
+    def commits(self) -> Iterator[CallSite]:
+        commits: list[tuple[Call, str]] = []
+        for call in self.scope.calls:
+            if isinstance(call.func, Name) and call.func.dotted.endswith(".commit") and not call.args \
+                    and not call.kwargs:
+                commits.append((call, call.func.dotted[: -len(".commit")]))
+        flushable = _imports_sqlalchemy(self.module)
+        for index, (call, receiver) in enumerate(commits):
+            previous = self._previous([(other.span, name) for other, name in commits[:index]], call.span, receiver)
+            detail = {"receiver": receiver}
+            if previous is not None:
+                detail["previous"] = encode(previous)
+                if flushable or "session" in receiver.lower():
+                    detail["flush_text"] = f"{receiver}.flush()"
+            yield self.site("db_commit", f"{receiver}.commit", call.span, self.scope.in_any_loop(call.span), detail)
+
+    def _previous(self, earlier: list[tuple[Span, str]], span: Span, key: str) -> Span | None:
+        """The latest earlier call (same key) that can run before `span` in one call of the function."""
+        if self.scope.in_any_loop(span) or self.scope.in_handler(span):
+            return None
+        for other, other_key in reversed(earlier):
+            if other_key != key or self.scope.in_any_loop(other) or self.scope.in_handler(other):
+                continue
+            if self.scope.can_follow(other, span):
+                return other
+        return None
+
+    def writes(self) -> Iterator[CallSite]:
+        atomic_spans = [span for span, items in self.fn.withs if any("atomic" in _text(item) for item in items)]
+        function_atomic = self._function_atomic()
+        found: list[tuple[Call, str, str, bool]] = []
+        for call in self.scope.calls:
+            write = self._write(call)
+            if write is None:
+                continue
+            atomic = function_atomic or any(within(call.span, span) for span in atomic_spans)
+            found.append((call, write[0], write[1], atomic))
+        if function_atomic or atomic_spans:
+            yield from self._atomic_calls(function_atomic, atomic_spans)
+        fix = self._atomic_fix()
+        for index, (call, orm, method, atomic) in enumerate(found):
+            earlier = [(other.span, "write") for other, _, _, other_atomic in found[:index] if not other_atomic]
+            previous = None if atomic else self._previous(earlier, call.span, "write")
+            yield self.site("db_write", method, call.span, self.scope.in_any_loop(call.span), {
+                "orm": orm, "method": method, "atomic": "true" if atomic else "",
+                "previous": encode(previous) if previous else "", **fix})
+
+    def _write(self, call: Call) -> tuple[str, str] | None:
+        """(orm, method) of an ORM write call."""
+        func = call.func
+        if not isinstance(func, (Name, Attr)):
+            return None
+        method = func.dotted.rsplit(".", 1)[-1] if isinstance(func, Name) else func.attr
+        if method in ("save", "delete") and not call.args:
+            commit = call.kwarg("commit")
+            if isinstance(commit, Const) and commit.value is False:
+                return None  # ModelForm.save(commit=False) only builds the instance
+            if isinstance(func, Name) and "." not in func.dotted:
+                return None
+            return "any", method
+        query = recognise_query(self.module, call)
+        if query is not None and query.orm == "django" and query.methods[-1] in WRITE_METHODS \
+                and query.methods[-1] not in ("get_or_create", "values", "insert"):
+            return "django", query.methods[-1]
+        if method == "create" and isinstance(func, Name) and func.dotted.split(".")[-2:-1] and (
+                func.dotted.split(".")[-2].endswith("_set")):
+            return "django", method  # a reverse related manager: `order.item_set.create(...)`
+        return None
+
+    def _function_atomic(self) -> bool:
+        decorators = list(self.fn.decorators)
+        owner = _owner_class(self.module, self.fn)
+        if owner is not None:
+            decorators.extend(owner.decorators)
+        return any("atomic" in _text(decorator) for decorator in decorators)
+
+    def _atomic_calls(self, function_atomic: bool, spans: list[Span]) -> Iterator[CallSite]:
+        for call in self.scope.calls:
+            if not (function_atomic or any(within(call.span, span) for span in spans)):
+                continue
+            callee = _callee(self.module, self.fn, call)
+            if callee:
+                yield self.site("atomic_call", callee, call.span)
+
+    def _atomic_fix(self) -> dict[str, str]:
+        line = self.fn.name_span.start.line
+        atomic_ref = ""
+        for local, target in self.module.imports.items():
+            if target == "django.db.transaction" and "." not in local:
+                atomic_ref = f"{local}.atomic"
+            elif target == "django.db.transaction.atomic" and "." not in local:
+                atomic_ref = local
+        return {"def_line": str(line), "indent": self.scope.lines.indent(line) or "-",
+                "atomic_ref": atomic_ref, "imports_line": str(self.module.imports_end),
+                "is_async": "true" if self.fn.is_async else ""}
+
+    # ---- QRY004: connections
+
+    def connects(self) -> Iterator[CallSite]:
+        cached = any(any(name in _text(decorator) for name in CACHE_DECORATORS) for decorator in self.fn.decorators)
+        module_level = {target for assign in self.module.assigns for target in assign.targets}
+        for call in self.scope.calls:
+            driver = _connect_callee(self.module, call)
+            if driver is None:
+                continue
+            stored = self._stored_once(call, module_level)
+            yield self.site("db_connect", driver, call.span, self.scope.in_any_loop(call.span), {
+                "driver": driver, "pooling": _pooling(call), "cached": "true" if cached or stored else ""})
+
+    def _stored_once(self, call: Call, module_level: set[str]) -> bool:
+        """The result goes to a module global (`global _engine`) or an attribute outside `__init__`: a lazy
+        singleton, created on first use only."""
+        for assign in self.fn.assigns:
+            if assign.value is None or not within(call.span, assign.value.span):
+                continue
+            for target in assign.targets:
+                if target in module_level:
+                    return True
+                if target.startswith(("self.", "cls.")) and self.fn.name != "__init__":
+                    return True
+                if target.startswith(("app.", "current_app.")):
+                    return True
+        return False
+
+
+def _first_argument(call: Call, keywords: tuple[str, ...]) -> Expr | None:
+    if call.args:
+        return call.args[0]
+    return next((value for key, value in call.kwargs if key in keywords), None)
+
+
+def _extra_arguments(sink: str, call: Call) -> Iterator[tuple[str, Expr | None, bool]]:
+    """Django `.extra(where=[...], select={...}, tables=[...], order_by=[...])`: each piece is raw SQL."""
+    for key, value in call.kwargs:
+        if key in ("where", "select", "tables", "order_by") and isinstance(value, Seq):
+            for item in value.items:
+                yield f"{sink}({key}=...)", item, False
+
+
+def _text(expr: Expr) -> str:
+    return expr_text(expr)
+
+
+def _imports_sqlalchemy(module: Module) -> bool:
+    return any(target.split(".")[0] in ("sqlalchemy", "sqlmodel", "flask_sqlalchemy")
+               for target in module.imports.values())
+
+
+def _owner_class(module: Module, fn: Function) -> Class | None:
+    if fn.owner is None:
+        return None
+    prefix = fn.qualname.rsplit(".", 1)[0]
+
+    def find(classes: list[Class]) -> Class | None:
+        for cls in classes:
+            if cls.qualname == prefix:
+                return cls
+            inner = find(cls.classes)
+            if inner is not None:
+                return inner
+        return None
+
+    return find(module.classes)
+
+
+def _callee(module: Module, fn: Function, call: Call) -> str | None:
+    """The qualified name of a called function, as far as this file tells (as the call graph names it)."""
+    if not isinstance(call.func, Name):
+        return None
+    dotted = call.func.dotted
+    head, _, rest = dotted.partition(".")
+    if head in ("self", "cls") and fn.owner and rest and "." not in rest:
+        return f"{module.module}.{fn.qualname.rsplit('.', 1)[0]}.{rest}"
+    if not rest and any(top.name == head for top in module.top_level_functions()):
+        return f"{module.module}.{head}"
+    if any(cls.name == head for cls in module.classes):
+        return f"{module.module}.{dotted}" + ("" if rest else ".__init__")
+    return module.resolve(dotted)
+
+
+def _connect_callee(module: Module, call: Call) -> str | None:
+    if not isinstance(call.func, Name):
+        return None
+    resolved = module.resolve(call.func.dotted)
+    return resolved if resolved in CONNECT_CALLEES else None
+
+
+def _pooling(call: Call) -> str:
+    poolclass = call.kwarg("poolclass")
+    if poolclass is not None and _text(poolclass).endswith("NullPool"):
+        return "nullpool"
+    if call.kwarg("connection_pool") is not None:
+        return "shared-pool"
+    return ""
+
+
+def _module_connects(module: Module, path: str) -> Iterator[CallSite]:
+    """Module-level engines and clients (created once per process: the good place)."""
+    values = [assign.value for assign in module.assigns if assign.value is not None] + list(module.calls)
+    for value in values:
+        for call in iter_calls(value):
+            driver = _connect_callee(module, call)
+            if driver is not None:
+                yield CallSite("db_connect", driver, Location(path, call.span), None,
+                               detail={"driver": driver, "pooling": _pooling(call)} if _pooling(call)
+                               else {"driver": driver})
+
+
+# --------------------------------------------------------------------------------------------- per request
+
+
+def _dependencies(module: Module) -> Iterator[object]:
+    """FastAPI `Depends(target)` in parameters, `Annotated` aliases and `dependencies=[...]`."""
+    for assign in module.assigns:
+        target = _depends_target(module, assign.value)
+        if target is not None:
+            for name in assign.targets:
+                yield DependencyAlias(f"{module.module}.{name}", target)
+    for fn in module.functions:
+        caller = f"{module.module}.{fn.qualname}"
+        exprs: list[Expr] = [expr for param in fn.params for expr in (param.default, param.annotation)
+                             if expr is not None]
+        exprs.extend(value for decorator in fn.decorators if isinstance(decorator, Call)
+                     for key, value in decorator.kwargs if key == "dependencies")
+        for expr in exprs:
+            for found in _depends_targets(module, expr):
+                yield DependencyEdge(caller, found)
+            if isinstance(expr, Name) and expr.dotted[:1].isupper():
+                yield DependencyEdge(caller, _local_or_imported(module, expr.dotted), via_alias=True)
+
+
+def _depends_targets(module: Module, expr: Expr) -> Iterator[str]:
+    for call in iter_calls(expr):
+        target = _depends_target(module, call)
+        if target is not None:
+            yield target
+
+
+def _depends_target(module: Module, expr: Expr | None) -> str | None:
+    if not isinstance(expr, Call) or not isinstance(expr.func, Name):
+        return None
+    if module.resolve(expr.func.dotted) not in ("fastapi.Depends", "fastapi.Security", "fastapi.params.Depends"):
+        return None
+    argument = _first_argument(expr, ("dependency",))
+    if not isinstance(argument, Name):
+        return None
+    head = argument.dotted.split(".")[0]
+    if head in module.imports:
+        return module.resolve(argument.dotted)
+    return f"{module.module}.{argument.dotted}"
+
+
+def _hooks(module: Module) -> Iterator[RequestHook]:
+    for fn in module.top_level_functions():
+        for decorator in fn.decorators:
+            name = _text(decorator.func if isinstance(decorator, Call) else decorator)
+            last = name.rsplit(".", 1)[-1]
+            if last in ("before_request", "before_app_request"):
+                yield RequestHook(f"{module.module}.{fn.qualname}", "flask")
+            elif last == "middleware" and isinstance(decorator, Call) and any(
+                    isinstance(arg, Const) and arg.value == "http" for arg in decorator.args):
+                yield RequestHook(f"{module.module}.{fn.qualname}", "fastapi")
+    for call in module.calls:  # app.before_request(open_db)
+        if isinstance(call.func, Name) and call.func.dotted.endswith((".before_request", ".before_app_request")) \
+                and call.args and isinstance(call.args[0], Name):
+            yield RequestHook(_local_or_imported(module, call.args[0].dotted), "flask")
+
+
+def _local_or_imported(module: Module, name: str) -> str:
+    head = name.split(".")[0]
+    return module.resolve(name) if head in module.imports else f"{module.module}.{name}"
+
+
+# --------------------------------------------------------------------------------------------- resolve
+
+
+def resolve(builder: ModelBuilder) -> None:
+    project = builder.project
+    for _, site in builder.records(CallSite):
+        project.calls.append(site)
+    if any(True for _ in builder.records(AtomicRequests)):
+        project.settings["django.atomic_requests"] = "true"
+    functions = project.functions
+    aliases = {alias.name: alias.target for _, alias in builder.records(DependencyAlias)}
+    for _, edge in builder.records(DependencyEdge):
+        if edge.via_alias and edge.target not in aliases:
+            continue
+        target = _function_named(builder, aliases.get(edge.target, edge.target))
+        caller = functions.get(edge.caller)
+        if caller is not None and target is not None and target != edge.caller:
+            caller.calls.add(target)
+    hooks = [(hook, _function_named(builder, hook.function)) for _, hook in builder.records(RequestHook)]
+    for endpoint in project.endpoints:
+        handler = functions.get(endpoint.handler)
+        if handler is None:
+            continue
+        handler.calls.update(name for hook, name in hooks if name is not None and hook.framework == endpoint.framework)
+    project._request_path = None  # the call graph grew: computed again on first use
+
+
+def _function_named(builder: ModelBuilder, name: str) -> str | None:
+    """A project function by qualified name, through re-exports (`from .deps import get_db` in `__init__`)."""
+    functions = builder.project.functions
+    seen: set[str] = set()
+    current = name
+    while current not in seen:
+        seen.add(current)
+        if current in functions:
+            return current
+        if current + ".__init__" in functions:
+            return current + ".__init__"
+        if current + ".__call__" in functions:
+            return current + ".__call__"
+        module_name, _, attribute = current.rpartition(".")
+        module = builder.modules.get(module_name)
+        if module is None or attribute not in module.imports:
+            return None
+        current = module.imports[attribute]
+    return None
