@@ -119,12 +119,14 @@ def workspace_diagnostic(ls: PlumblineServer, params: types.WorkspaceDiagnosticP
 
 @server.feature(types.TEXT_DOCUMENT_CODE_ACTION, types.CodeActionOptions(
     code_action_kinds=[types.CodeActionKind.QuickFix, FIX_ALL_KIND], resolve_provider=False))
-def code_action(ls: PlumblineServer, params: types.CodeActionParams) -> list[types.CodeAction] | None:
+async def code_action(ls: PlumblineServer, params: types.CodeActionParams) -> list[types.CodeAction] | None:
+    await ls.state.wait_analysed(params.text_document.uri)  # edits must fit the text the client has now
     return code_actions(ls.state, params)
 
 
 @server.feature(types.TEXT_DOCUMENT_HOVER)
-def on_hover(ls: PlumblineServer, params: types.HoverParams) -> types.Hover | None:
+async def on_hover(ls: PlumblineServer, params: types.HoverParams) -> types.Hover | None:
+    await ls.state.wait_analysed(params.text_document.uri)
     return hover(ls.state, params)
 
 

@@ -21,9 +21,10 @@ Call-site kinds (`CallSite.kind`) and their `detail` keys:
   that can run before it in the same call); `flush_text` (that commit rewritten as a flush, SQLAlchemy only).
 - `db_write`: an ORM write (Django `save()`, `create()`, `update()`, `delete()`, `bulk_*`). detail: `orm`
   (`django`, or `any` for a bare `save()`/`delete()`), `method`, `atomic`, `previous`, and for a fix:
-  `def_line`, `indent`, `atomic_ref`, `imports_line`, `is_async`.
+  `def_line`, `def_column`, `atomic_ref` (how the file names `transaction.atomic`), `imports_line`, `is_async`.
 - `atomic_call`: a call made inside a transaction (`with transaction.atomic()`, an `@atomic` function).
-  `callee` is the qualified name of the called function.
+  `callee` is the qualified name of the called project function.
+- `loop_call`: a call to a project function that repeats in a loop. detail: `loop_over`.
 - `db_connect`: an engine, connection, pool or client created. detail: `driver`, `pooling`
   (`nullpool`/`shared-pool`), `cached` (stored once: `lru_cache`, a module global, a lazy attribute).
 
@@ -35,7 +36,7 @@ from __future__ import annotations
 import ast
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from analyzers.facts import SourceFile
 from analyzers.model import CallSite, Location, Position, Span
@@ -751,7 +752,20 @@ class _FunctionScan:
         sites.extend(self.commits())
         sites.extend(self.writes())
         sites.extend(self.connects())
+        sites.extend(self.loop_calls())
         return sites
+
+    def loop_calls(self) -> Iterator[CallSite]:
+        """Calls to functions (by name) that repeat in a loop: the callee may run a query each time."""
+        for call in self.scope.calls:
+            loops = self.scope.repeating_loops(call.span)
+            if not loops or recognise_query(self.module, call) is not None:
+                continue
+            callee = _callee(self.module, self.fn, call)
+            if callee and "." in callee:
+                loop_over = next((found.label for found in (self.scope.local_query(loop.iterable) for loop in loops)
+                                  if found is not None), "")
+                yield self.site("loop_call", callee, call.span, True, {"loop_over": loop_over})
 
     # ---- QRY001: queries, and whether they repeat
 
@@ -1003,7 +1017,7 @@ class _FunctionScan:
                 atomic_ref = f"{local}.atomic"
             elif target == "django.db.transaction.atomic" and "." not in local:
                 atomic_ref = local
-        return {"def_line": str(line), "indent": self.scope.lines.indent(line) or "-",
+        return {"def_line": str(line), "def_column": str(self.fn.span.start.column),
                 "atomic_ref": atomic_ref, "imports_line": str(self.module.imports_end),
                 "is_async": "true" if self.fn.is_async else ""}
 
@@ -1190,6 +1204,11 @@ def _local_or_imported(module: Module, name: str) -> str:
 def resolve(builder: ModelBuilder) -> None:
     project = builder.project
     for _, site in builder.records(CallSite):
+        if site.kind in ("atomic_call", "loop_call"):  # only calls into the project's own functions matter
+            callee = _function_named(builder, site.callee)
+            if callee is None:
+                continue
+            site = replace(site, callee=callee)  # records stay as extracted: they are cached
         project.calls.append(site)
     if any(True for _ in builder.records(AtomicRequests)):
         project.settings["django.atomic_requests"] = "true"

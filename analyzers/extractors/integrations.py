@@ -879,11 +879,11 @@ class _Resolver:
         for _, function in self.builder.records(FunctionFact):
             self.functions[function.function] = function
         calls = [(facts.path, call) for facts, call in self.builder.records(CallFact)]
-        for _, call in calls:  # configuration first: a session mounted with retries anywhere
+        for path, call in calls:  # configuration first: a session mounted with retries anywhere
             if call.callee == "mount" and self.kind_of(call) == "requests_session":
                 self._mount(call)
             if call.callee in RETRY_TRANSPORTS:
-                self._transport(call)
+                self._transport(call, path)
         for path, call in calls:
             self._classify(path, call)
         self._retries()
@@ -930,10 +930,11 @@ class _Resolver:
         if what is not None and call.receiver:
             self.configs.setdefault(self.canonical(call.receiver), set()).add(what)
 
-    def _transport(self, call: CallFact) -> None:
+    def _transport(self, call: CallFact, path: str) -> None:
         option = RETRY_TRANSPORTS[call.callee]
         if call.has(option) and call.value(option) not in ("0", "None", "False"):
-            self.facts.setdefault("retry_tooling", []).append(f"{call.callee}({option}=...) ({call.module})")
+            name = call.callee.rsplit(".", 1)[-1]
+            self.facts.setdefault("retry_tooling", []).append(f"{name}({option}=...) ({path})")
 
     # ---- classification
 

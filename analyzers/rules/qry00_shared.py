@@ -1,0 +1,65 @@
+"""What the QRY rules share: where a function runs (the request it serves), which files are tests, and the
+spans the data-access extractor encodes in `CallSite.detail`. Not a rule (no `RULE`)."""
+
+from __future__ import annotations
+
+import re
+
+from analyzers.model import CallSite, Endpoint, Position, Project, Span
+
+_TEST_PATH = re.compile(r"(^|/)(tests?|testing)/|(^|/)test_[^/]*\.py$|_tests?\.py$|(^|/)conftest\.py$")
+_MIGRATION_PATH = re.compile(r"(^|/)(migrations|alembic|versions)/")
+
+
+def endpoint_of(project: Project, handler: str) -> Endpoint | None:
+    return next((endpoint for endpoint in project.endpoints if endpoint.handler == handler), None)
+
+
+def serving(project: Project, function: str | None) -> str | None:
+    """How the request that runs `function` is named ("GET /orders"), or None when no request runs it."""
+    if function is None:
+        return None
+    handler = project.request_path().get(function)
+    if handler is None:
+        return None
+    endpoint = endpoint_of(project, handler)
+    if endpoint is None:
+        return handler.rsplit(".", 1)[-1] + "()"
+    return f"{'/'.join(endpoint.methods)} {endpoint.path or '/'}"
+
+
+def is_test_or_migration(path: str) -> bool:
+    return bool(_TEST_PATH.search(path) or _MIGRATION_PATH.search(path))
+
+
+def short_name(function: str | None) -> str:
+    """`app.services.orders.create_order` → `create_order()`; methods keep their class."""
+    if not function:
+        return "module level"
+    parts = function.replace(".<locals>", "").split(".")
+    tail = parts[-2:] if len(parts) > 1 and parts[-2][:1].isupper() else parts[-1:]
+    return ".".join(tail) + "()"
+
+
+def decode_span(text: str | None) -> Span | None:
+    """A span the extractor encoded as "line:column:end_line:end_column"."""
+    if not text:
+        return None
+    try:
+        line, column, end_line, end_column = (int(part) for part in text.split(":"))
+    except ValueError:
+        return None
+    return Span(Position(line, column), Position(end_line, end_column))
+
+
+def ordinal_fingerprints(sites: list[CallSite], key: str) -> dict[int, str]:
+    """Fingerprint entities "<function>:<key value>" numbered when a function has several (#2, #3...), in
+    source order, so they stay stable when lines move."""
+    counts: dict[str, int] = {}
+    result: dict[int, str] = {}
+    for site in sorted(sites, key=lambda site: (site.location.path, site.location.span.start.line,
+                                                 site.location.span.start.column)):
+        base = f"{site.function or site.location.path}:{site.detail.get(key) or site.callee}"
+        counts[base] = counts.get(base, 0) + 1
+        result[id(site)] = base if counts[base] == 1 else f"{base}#{counts[base]}"
+    return result
