@@ -1,7 +1,8 @@
 """On-disk cache of per-file facts, keyed by path and content hash, in a git-ignored `.plumbline_cache/`.
 
-The cache is one pickle per project: loaded once, written once at the end of a run, and discarded whole when
-the engine's code changes (its key includes a hash of the analyzer sources). Beside it, `ResultCache` keeps
+The cache is one file per project, holding one small pickle per source file: loaded once, written once at the
+end of a run, and discarded whole when the engine's code changes (its key includes a hash of the analyzer
+sources). Beside it, `ResultCache` keeps
 the last complete check result, so a run over an unchanged project skips the engine entirely.
 
 Facts are hundreds of thousands of small frozen dataclasses (positions, spans, expressions). Pickle's default
@@ -42,7 +43,7 @@ def code_key() -> str:
     from analyzers.facts import FACTS_VERSION
 
     package = Path(__file__).parent
-    digest = hashlib.blake2b(str(FACTS_VERSION).encode(), digest_size=8)
+    digest = hashlib.blake2b(f"{FACTS_VERSION}:per-file".encode(), digest_size=8)
     for path in sorted([package / "pysyntax.py", package / "extract.py", package / "facts.py",
                         *(package / "extractors").glob("*.py")]):
         try:
@@ -140,29 +141,50 @@ def _write_atomically(folder: Path, target: Path, data: bytes) -> None:
         raise
 
 
+LOAD_ERRORS = (OSError, EOFError, pickle.UnpicklingError, AttributeError, ImportError, TypeError, ValueError,
+               IndexError, KeyError, RecursionError)
+
+
 class FactCache:
+    """Facts per file, each kept as its own small pickle beside the content digest it was extracted from.
+
+    A run unpickles only the entries it uses and re-pickles only what changed. (One pickle of a whole
+    project's facts was slow both ways: the memo of a single huge pickle grows with every object in it.)
+    """
+
     def __init__(self, root: Path) -> None:
         self.folder = root / CACHE_DIR
         self.file = self.folder / f"facts-{code_key()}.pickle"
-        self.entries: dict[str, FileFacts] = {}
+        self.entries: dict[str, tuple[str, bytes]] = {}  # path -> (content digest, pickled FileFacts)
         self.dirty = False
         self._load()
 
     def _load(self) -> None:
         try:
-            loaded = loads(self.file.read_bytes())
+            loaded = pickle.loads(self.file.read_bytes())
             if isinstance(loaded, dict):
                 self.entries = loaded
-        except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ImportError, TypeError, ValueError,
-                IndexError, KeyError):
+        except LOAD_ERRORS:
             self.entries = {}
 
     def get(self, path: str, digest: str) -> FileFacts | None:
-        facts = self.entries.get(path)
-        return facts if facts is not None and facts.digest == digest else None
+        from analyzers.facts import FileFacts
 
-    def put(self, facts: FileFacts) -> None:
-        self.entries[facts.path] = facts
+        entry = self.entries.get(path)
+        if entry is None or entry[0] != digest:
+            return None
+        try:
+            facts = loads(entry[1])
+        except LOAD_ERRORS:
+            return None
+        return facts if isinstance(facts, FileFacts) else None
+
+    def put(self, facts: FileFacts, pickled: bytes | None = None) -> None:
+        """Store facts; `pickled` is their `dumps` form when the caller already has it (from a worker)."""
+        try:
+            self.entries[facts.path] = (facts.digest, pickled if pickled is not None else dumps(facts))
+        except (RecursionError, pickle.PicklingError):  # facts too deep to store: that file runs uncached
+            self.entries.pop(facts.path, None)
         self.dirty = True
 
     def retain(self, paths: set[str]) -> None:
@@ -176,15 +198,11 @@ class FactCache:
         if not self.dirty:
             return
         try:
-            data = dumps(self.entries)
-        except (RecursionError, pickle.PicklingError):  # facts too deep to store: run uncached
-            return
-        try:
             _prepare_folder(self.folder)
             for old in self.folder.glob("facts-*.pickle"):
                 if old != self.file:
                     old.unlink(missing_ok=True)
-            _write_atomically(self.folder, self.file, data)
+            _write_atomically(self.folder, self.file, pickle.dumps(self.entries, protocol=pickle.HIGHEST_PROTOCOL))
             self.dirty = False
         except OSError:
             pass  # a read-only checkout simply runs uncached
@@ -212,8 +230,7 @@ class ResultCache:
     def get(self, key: str) -> Any | None:
         try:
             stored = loads(self.file.read_bytes())
-        except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ImportError, TypeError, ValueError,
-                IndexError, KeyError):
+        except LOAD_ERRORS:
             return None
         if isinstance(stored, tuple) and len(stored) == 2 and stored[0] == key:
             return stored[1]

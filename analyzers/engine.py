@@ -95,10 +95,10 @@ class Workspace:
                 pending.append((relative, data))
         if progress is not None:
             progress(done, total)
-        for facts in self._extract_all(pending, jobs, cancelled):
+        for facts, pickled in self._extract_all(pending, jobs, cancelled):
             self.files[facts.path] = facts
             if self.cache is not None:
-                self.cache.put(facts)
+                self.cache.put(facts, pickled)
             done += 1
             if progress is not None and (done % 25 == 0 or done == total):
                 progress(done, total)
@@ -129,7 +129,7 @@ class Workspace:
             for relative, data in pending:
                 if cancelled is not None and cancelled():
                     return
-                yield extract_file(relative, data, module=self.module_of(relative))
+                yield extract_file(relative, data, module=self.module_of(relative)), None
             return
         chunk = max(8, len(pending) // (workers * 8))
         extractors()  # imported once here, inherited by forked workers instead of imported in each
@@ -141,7 +141,7 @@ class Workspace:
                 if cancelled is not None and cancelled():
                     pool.shutdown(wait=False, cancel_futures=True)
                     return
-                yield loads(blob)
+                yield loads(blob), blob
 
     def update_file(self, relative: str, data: bytes, tree: Tree | None = None) -> FileFacts:
         """Re-extract one file (an edit in the editor, a change on disk).

@@ -92,6 +92,9 @@ class Column:
     # Where the column was declared as a constructor call with keyword options, its text (for fixes).
     declaration_text: str | None = None
     attributes: dict[str, str] = field(default_factory=dict)
+    # Where the column's type is written (`sa.DateTime`, `Float()`), for fixes that change it; None when the type
+    # comes from elsewhere (a Python annotation, a framework default).
+    type_location: Location | None = None
 
 
 @dataclass(slots=True)
@@ -204,6 +207,10 @@ class Parameter:
     # Declared bounds (Query(le=100), conint(le=100), min(...)/max(...) clamps), as written; None when absent.
     upper_bound: str | None = None
     lower_bound: str | None = None
+    # Where a keyword can be appended to the parameter's marker call (`Query(50` here `)`), and the span of
+    # its default value (`= 50`), for fixes that bound it.
+    marker_anchor: Location | None = None
+    default_location: Location | None = None
 
 
 @dataclass(slots=True)
@@ -241,6 +248,12 @@ class Endpoint:
     rate_limit: list[str] = field(default_factory=list)
     # The declared success status (status_code=201, Response(status=204)); None when the framework default.
     status_code: int | None = None
+    # The router, blueprint or URL configuration that declares the route ("app.api.orders.router"), and where
+    # it is created or included: a change there (a version prefix) reaches all its routes.
+    group: str | None = None
+    group_location: Location | None = None
+    # Where a keyword argument can be appended to the route declaration (before the decorator's `)`).
+    route_anchor: Location | None = None
     # Where a new parameter can be inserted into the handler's signature, and with which separator.
     parameters_anchor: Location | None = None
     parameters_empty: bool = True
@@ -314,6 +327,8 @@ class Project:
     functions: dict[str, FunctionInfo] = field(default_factory=dict)
     calls: list[CallSite] = field(default_factory=list)
     apps: list[App] = field(default_factory=list)
+    # Where a setting of `settings` was declared (e.g. "django.use_tz" → the `USE_TZ = False` line).
+    setting_locations: dict[str, Location] = field(default_factory=dict)
     _request_path: dict[str, str] | None = field(default=None, repr=False)
 
     def table(self, name: str) -> Table | None:

@@ -615,6 +615,7 @@ class ServerState:
             return
         root, relative = located
         if not root.wanted(relative):
+            self._analysed[document.uri] = document.version  # nothing to wait for
             return
         data, edits = document.take_snapshot()
         queued = self._work.documents.get(document.uri)

@@ -12,11 +12,14 @@ Call-site kinds (`CallSite.kind`) and their `detail` keys:
 
 - `db_query`: a read query (SQLAlchemy session, Flask-SQLAlchemy `Model.query`, SQLModel, Django managers,
   DB-API `SELECT`). detail: `orm`, `model`, `label`; `loop_over` (the query a loop around it iterates);
-  `batched` (the query filters by the loop variable with `IN`: a chunked query, not N+1).
+  `batched` (the query filters by the loop variable with `IN`: a chunked query, not N+1); `cached` (the
+  function is memoised).
 - `db_read_all`: every row of a table materialised with no filter or limit. detail: `orm`, `model`, `label`,
   `how`, `returned`; for `len(...)`, `count_span` and `count_text` (the `count()` query that replaces it).
 - `sql_built`: SQL text built by f-string, `%`, `.format()` or `+` with values from the function's parameters
-  or locals, reaching an execution sink. detail: `sink`, `how`, `values`, `via` (the local holding the text).
+  or locals, reaching an execution sink. detail: `sink`, `how`, `values` (the interpolated expressions that
+  carry outside values), `sources` (the parameters or request they come from), `via` (the local holding the
+  text).
 - `db_commit`: `x.commit()`. detail: `receiver`; `previous` (span of an earlier commit on the same receiver
   that can run before it in the same call); `flush_text` (that commit rewritten as a flush, SQLAlchemy only).
 - `db_write`: an ORM write (Django `save()`, `create()`, `update()`, `delete()`, `bulk_*`). detail: `orm`
@@ -25,7 +28,8 @@ Call-site kinds (`CallSite.kind`) and their `detail` keys:
 - `atomic_call`: a call made inside a transaction (`with transaction.atomic()`, an `@atomic` function).
   `callee` is the qualified name of the called project function.
 - `loop_call`: a call to a project function that repeats in a loop. detail: `loop_over`.
-- `db_connect`: an engine, connection, pool or client created. detail: `driver`, `pooling`
+- `db_connect`: an engine, connection, pool or client created. detail: `driver`, `what` (`engine`,
+  `connection`, `pool`, `client`), `pooling`
   (`nullpool`/`shared-pool`), `cached` (stored once: `lru_cache`, a module global, a lazy attribute).
 
 Spans in `detail` are encoded as "line:column:end_line:end_column" (0-based).
@@ -485,8 +489,10 @@ class Taint:
     module constants, literals, numbers and escaped identifiers are not.
     """
 
-    def __init__(self, scope: Scope) -> None:
+    def __init__(self, scope: Scope, through_calls: bool = True) -> None:
         self.scope = scope
+        # Whether a call's result carries its arguments' taint; False trusts helpers (`build_where(filters)`).
+        self.through_calls = through_calls
         self._names: dict[str, set[str]] = {}
         self._active: set[str] = set()
 
@@ -499,16 +505,16 @@ class Taint:
         except (SyntaxError, ValueError, RecursionError, MemoryError):
             return None
 
-    def of_expr(self, expr: Expr | None, through_calls: bool = True) -> set[str]:
+    def of_expr(self, expr: Expr | None) -> set[str]:
         if expr is None:
             return set()
         node = self.parse(expr)
-        return self.of_node(node, {}, through_calls, 0) if node is not None else set()
+        return self.of_node(node, {}, 0) if node is not None else set()
 
-    def of_node(self, node: ast.AST, bound: dict[str, set[str]], through_calls: bool, depth: int) -> set[str]:
+    def of_node(self, node: ast.AST, bound: dict[str, set[str]], depth: int) -> set[str]:
         if depth > 40:
             return set()
-        walk = lambda child: self.of_node(child, bound, through_calls, depth + 1)  # noqa: E731
+        walk = lambda child: self.of_node(child, bound, depth + 1)  # noqa: E731
         if isinstance(node, ast.Constant):
             return set()
         if isinstance(node, ast.Name):
@@ -518,7 +524,7 @@ class Taint:
         if isinstance(node, ast.Subscript):
             return walk(node.value)  # `COLUMNS[key]` picks among the container's own values
         if isinstance(node, ast.Call):
-            return self._call(node, walk, through_calls)
+            return self._call(node, walk)
         if isinstance(node, ast.JoinedStr):
             return set().union(*(walk(value) for value in node.values))
         if isinstance(node, ast.FormattedValue):
@@ -527,7 +533,7 @@ class Taint:
         if isinstance(node, ast.IfExp):
             return walk(node.body) | walk(node.orelse)
         if isinstance(node, (ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp)):
-            return self._comprehension(node, bound, through_calls, depth)
+            return self._comprehension(node, bound, depth)
         if isinstance(node, (ast.Compare, ast.UnaryOp)):
             return set()  # a boolean or a number, not text
         found: set[str] = set()
@@ -542,31 +548,29 @@ class Taint:
             if node.attr.isupper() or IDENTIFIER_ATTRIBUTES.search(node.attr):
                 return set()
             return {f"{value.id}.{node.attr}"}
-        if node.attr.isupper() or node.attr.startswith("__"):
-            return set()
+        if node.attr.startswith("__"):
+            return set()  # `Model.__tablename__`
         return walk(value)
 
-    def _call(self, node: ast.Call, walk, through_calls: bool) -> set[str]:
+    def _call(self, node: ast.Call, walk) -> set[str]:
         func = node.func
         name = func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else ""
-        if name in SANITIZERS:
-            return set()
-        if not through_calls:
+        if name in SANITIZERS or not self.through_calls:
             return set()
         found = walk(func.value) if isinstance(func, ast.Attribute) else set()
         for argument in [*node.args, *(keyword.value for keyword in node.keywords)]:
             found |= walk(argument)
         return found
 
-    def _comprehension(self, node, bound: dict[str, set[str]], through_calls: bool, depth: int) -> set[str]:
+    def _comprehension(self, node, bound: dict[str, set[str]], depth: int) -> set[str]:
         inner = dict(bound)
         for generator in node.generators:
-            source = self.of_node(generator.iter, inner, through_calls, depth + 1)
+            source = self.of_node(generator.iter, inner, depth + 1)
             for target in ast.walk(generator.target):
                 if isinstance(target, ast.Name):
                     inner[target.id] = source
         elements = [node.key, node.value] if isinstance(node, ast.DictComp) else [node.elt]
-        return set().union(*(self.of_node(element, inner, through_calls, depth + 1) for element in elements))
+        return set().union(*(self.of_node(element, inner, depth + 1) for element in elements))
 
     def of_name(self, name: str) -> set[str]:
         if name in self._names:
@@ -785,7 +789,8 @@ class _FunctionScan:
                               if found is not None), "")
             yield self.site("db_query", query.label, call.span, bool(loops), {
                 "orm": query.orm, "model": query.model, "label": query.label, "loop_over": loop_over,
-                "batched": "true" if loops and self._batched(call, loops) else ""})
+                "batched": "true" if loops and self._batched(call, loops) else "",
+                "cached": "true" if self._cached() else ""})
 
     def _batched(self, call: Call, loops: list[LoopInfo]) -> bool:
         """A query filtering by the loop variable with IN (`id__in=chunk`, `.in_(batch)`): chunked on purpose."""
@@ -820,8 +825,11 @@ class _FunctionScan:
             if not how:
                 continue
             seen.append(call.span)
+            # Rows counted or summed are not what the function returns, whatever it returns.
+            rows_returned = how not in ("len()", "sum()", "max()", "min()") and any(
+                within(call.span, span) for span in returned)
             detail = {"orm": query.orm, "model": query.model, "label": query.label, "how": how,
-                      "returned": "true" if any(within(call.span, span) for span in returned) else ""}
+                      "returned": "true" if rows_returned else ""}
             if wrapper is not None and wrapper[0] == "len()":
                 detail.update(self._count_fix(call, wrapper[1]))
             yield self.site("db_read_all", query.label, call.span, detail=detail)
@@ -853,14 +861,13 @@ class _FunctionScan:
         return []
 
     def _returned_spans(self) -> list[Span]:
+        """Return values, and the values of locals a return statement uses (`rows = ...; return Out(rows)`)."""
         spans: list[Span] = []
         returned_names: set[str] = set()
         for value in self.fn.returns_values:
-            if value is None:
-                continue
-            spans.append(value.span)
-            if isinstance(value, Name):
-                returned_names.add(value.dotted)
+            if value is not None:
+                spans.append(value.span)
+                returned_names |= _names_in(self.scope.lines.text(value.span))
         for assign in self.fn.assigns:
             if assign.value is not None and returned_names & set(assign.targets):
                 spans.append(assign.value.span)
@@ -877,6 +884,7 @@ class _FunctionScan:
 
     def built_sql(self) -> Iterator[CallSite]:
         taint = Taint(self.scope)
+        trusting = Taint(self.scope, through_calls=False)
         building = SqlBuilding(self.scope, taint)
         for call in self.scope.calls:
             for sink, argument, needs_sql_look in self._sql_arguments(call):
@@ -887,14 +895,19 @@ class _FunctionScan:
                     continue
                 if needs_sql_look and not SQL_KEYWORDS.search(built.constant_text):
                     continue
-                bound = self._has_parameters(call)
-                tainted: set[str] = set()
+                values_taint = trusting if self._has_parameters(call) else taint
+                shown: list[str] = []
+                sources: set[str] = set()
                 for value in built.values:
-                    tainted |= taint.of_node(value, {}, not bound, 0)
-                if not tainted:
+                    found = values_taint.of_node(value, {}, 0)
+                    if found:
+                        shown.append(_short(ast.unparse(value)))
+                        sources |= found
+                if not sources:
                     continue
                 yield self.site("sql_built", sink, call.span, detail={
-                    "sink": sink, "how": built.how, "values": ", ".join(sorted(tainted)), "via": built.via})
+                    "sink": sink, "how": built.how, "values": ", ".join(dict.fromkeys(shown)),
+                    "sources": ", ".join(sorted(sources)), "via": built.via})
 
     def _sql_arguments(self, call: Call) -> Iterator[tuple[str, Expr | None, bool]]:
         """(sink name, the SQL argument, whether its text must look like SQL to count)."""
@@ -1023,8 +1036,12 @@ class _FunctionScan:
 
     # ---- QRY004: connections
 
+    def _cached(self) -> bool:
+        """The function's result is memoised (`@lru_cache`, `@cached_property`): its body runs once."""
+        return any(any(name in _text(decorator) for name in CACHE_DECORATORS) for decorator in self.fn.decorators)
+
     def connects(self) -> Iterator[CallSite]:
-        cached = any(any(name in _text(decorator) for name in CACHE_DECORATORS) for decorator in self.fn.decorators)
+        cached = self._cached()
         module_level = {target for assign in self.module.assigns for target in assign.targets}
         for call in self.scope.calls:
             driver = _connect_callee(self.module, call)
@@ -1032,7 +1049,8 @@ class _FunctionScan:
                 continue
             stored = self._stored_once(call, module_level)
             yield self.site("db_connect", driver, call.span, self.scope.in_any_loop(call.span), {
-                "driver": driver, "pooling": _pooling(call), "cached": "true" if cached or stored else ""})
+                "driver": driver, "what": CONNECT_CALLEES[driver], "pooling": _pooling(call),
+                "cached": "true" if cached or stored else ""})
 
     def _stored_once(self, call: Call, module_level: set[str]) -> bool:
         """The result goes to a module global (`global _engine`) or an attribute outside `__init__`: a lazy
@@ -1050,6 +1068,15 @@ class _FunctionScan:
         return False
 
 
+def _short(text: str, limit: int = 40) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _names_in(text: str) -> set[str]:
+    return set(re.findall(r"[A-Za-z_][A-Za-z0-9_]*", text))
+
+
 def _first_argument(call: Call, keywords: tuple[str, ...]) -> Expr | None:
     if call.args:
         return call.args[0]
@@ -1061,7 +1088,7 @@ def _extra_arguments(sink: str, call: Call) -> Iterator[tuple[str, Expr | None, 
     for key, value in call.kwargs:
         if key in ("where", "select", "tables", "order_by") and isinstance(value, Seq):
             for item in value.items:
-                yield f"{sink}({key}=...)", item, False
+                yield f"{sink}({key}=[...])", item, False
 
 
 def _text(expr: Expr) -> str:
@@ -1128,9 +1155,9 @@ def _module_connects(module: Module, path: str) -> Iterator[CallSite]:
         for call in iter_calls(value):
             driver = _connect_callee(module, call)
             if driver is not None:
+                detail = {"driver": driver, "what": CONNECT_CALLEES[driver], "pooling": _pooling(call)}
                 yield CallSite("db_connect", driver, Location(path, call.span), None,
-                               detail={"driver": driver, "pooling": _pooling(call)} if _pooling(call)
-                               else {"driver": driver})
+                               detail={key: value for key, value in detail.items() if value})
 
 
 # --------------------------------------------------------------------------------------------- per request
@@ -1139,8 +1166,9 @@ def _module_connects(module: Module, path: str) -> Iterator[CallSite]:
 def _dependencies(module: Module) -> Iterator[object]:
     """FastAPI `Depends(target)` in parameters, `Annotated` aliases and `dependencies=[...]`."""
     for assign in module.assigns:
-        target = _depends_target(module, assign.value)
-        if target is not None:
+        if assign.value is None:
+            continue
+        for target in _depends_targets(module, assign.value):
             for name in assign.targets:
                 yield DependencyAlias(f"{module.module}.{name}", target)
     for fn in module.functions:
@@ -1187,7 +1215,8 @@ def _hooks(module: Module) -> Iterator[RequestHook]:
             elif last == "middleware" and isinstance(decorator, Call) and any(
                     isinstance(arg, Const) and arg.value == "http" for arg in decorator.args):
                 yield RequestHook(f"{module.module}.{fn.qualname}", "fastapi")
-    for call in module.calls:  # app.before_request(open_db)
+    calls = [*module.calls, *(call for fn in module.functions for call in fn.calls)]
+    for call in calls:  # app.before_request(open_db), at module level or in an app factory
         if isinstance(call.func, Name) and call.func.dotted.endswith((".before_request", ".before_app_request")) \
                 and call.args and isinstance(call.args[0], Name):
             yield RequestHook(_local_or_imported(module, call.args[0].dotted), "flask")

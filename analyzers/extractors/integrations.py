@@ -76,11 +76,11 @@ CONSTRUCTORS: dict[str, str] = {
     "rq.queue.Queue": "rq_queue",
     "celery.Celery": "celery_app",
     "weasyprint.HTML": "weasyprint_html",
-    "reportlab.pdfgen.canvas.Canvas": "reportlab",
-    "reportlab.platypus.SimpleDocTemplate": "reportlab",
-    "reportlab.platypus.BaseDocTemplate": "reportlab",
-    "reportlab.platypus.doctemplate.SimpleDocTemplate": "reportlab",
-    "reportlab.platypus.doctemplate.BaseDocTemplate": "reportlab",
+    "reportlab.pdfgen.canvas.Canvas": "reportlab_canvas",
+    "reportlab.platypus.SimpleDocTemplate": "reportlab_document",
+    "reportlab.platypus.BaseDocTemplate": "reportlab_document",
+    "reportlab.platypus.doctemplate.SimpleDocTemplate": "reportlab_document",
+    "reportlab.platypus.doctemplate.BaseDocTemplate": "reportlab_document",
     "django_redis.get_redis_connection": "redis",
 }
 _REDIS_CLASSES = ("Redis", "StrictRedis", "RedisCluster")
@@ -106,7 +106,8 @@ KIND_LABELS = {
     "aiohttp_session": "aiohttp.ClientSession", "redis": "redis", "django_cache": "cache",
     "flask_cache": "flask_caching.Cache", "smtp": "smtplib.SMTP", "django_email": "EmailMessage",
     "flask_mail": "flask_mail.Mail", "fastapi_mail": "fastapi_mail.FastMail", "weasyprint_html": "weasyprint.HTML",
-    "reportlab": "reportlab", "rq_queue": "rq.Queue", "celery_app": "celery.Celery",
+    "reportlab_canvas": "reportlab Canvas", "reportlab_document": "reportlab SimpleDocTemplate",
+    "rq_queue": "rq.Queue", "celery_app": "celery.Celery",
 }
 
 HTTP_FUNCTIONS: dict[str, str] = {
@@ -175,7 +176,8 @@ METHODS: dict[str, frozenset[str]] = {
     "flask_mail": frozenset({"send", "send_message"}),
     "fastapi_mail": frozenset({"send_message"}),
     "weasyprint_html": frozenset({"write_pdf"}),
-    "reportlab": frozenset({"build", "save"}),
+    "reportlab_canvas": frozenset({"save"}),
+    "reportlab_document": frozenset({"build"}),
     "rq_queue": frozenset({"enqueue", "enqueue_call", "enqueue_in", "enqueue_at"}),
     "celery_app": frozenset({"task"}),
 }
@@ -407,6 +409,7 @@ class _FileScan:
                 continue
             for target in assign.targets:
                 if "." in target:
+                    self._attribute_config(target, assign.value, self.module_scope, None)
                     continue
                 found = self.object_of(assign.value, self.module_scope, None)
                 kind = self.annotation_kind(assign.annotation) if found is None else None
@@ -473,9 +476,10 @@ class _FileScan:
             self._call(call, fn, scope, owner)
         for decorator in fn.decorators:
             self._decorator(decorator, fn, scope)
-        self.records.append(FunctionFact(qualified, self._calls_own_retry(fn, calls),
-                                         any(self._is_retry_call(call) for call in calls),
-                                         self._retry_decorator(fn)))
+        fact = FunctionFact(qualified, self._calls_own_retry(fn, calls),
+                            any(self._is_retry_call(call) for call in calls), self._retry_decorator(fn))
+        if fact.calls_own_retry or fact.retry_loop or fact.retry_decorator:
+            self.records.append(fact)
 
     def _owner(self, fn: Function) -> str | None:
         """The qualified class name (within the module) of a method."""
@@ -953,7 +957,7 @@ class _Resolver:
                         detail={key: value for key, value in detail.items() if value})
         site.detail["module"] = call.module
         if call.insert_at is not None:
-            site.detail["insert_at"] = f"{call.insert_at.line}:{call.insert_at.column}"
+            site.detail["insert_at"] = _position(call.insert_at)
             site.detail["insert_sep"] = call.insert_sep
         self.sites.append(site)
         return site
@@ -1008,7 +1012,7 @@ class _Resolver:
             self._cache(path, call, kind, label)
         elif kind in ("smtp", "django_email", "flask_mail", "fastapi_mail"):
             self.site(path, call, "email", label)
-        elif kind in ("weasyprint_html", "reportlab"):
+        elif kind in ("weasyprint_html", "reportlab_canvas", "reportlab_document"):
             self.site(path, call, "report", label)
         elif kind == "rq_queue":
             retry = ", ".join(name for name in ("retry", "on_failure") if name in call.keywords)
@@ -1130,7 +1134,7 @@ class _Resolver:
                         self.sites.append(CallSite(
                             "task_call", task, Location(info.location.path, call.span), function=info.name,
                             is_async=info.is_async, in_loop=_in_loop(fn, call.span),
-                            detail={"task": task, "module": module.module}))
+                            detail={"task": task, "module": module.module, "name_end": _position(call.func.span.end)}))
 
     def _settings(self) -> None:
         labels = {
@@ -1153,6 +1157,10 @@ class _Resolver:
             seen[key] = seen.get(key, 0) + 1
             ordinal = seen[key]
             site.detail["entity"] = f"{scope}:{site.callee}" + (f"#{ordinal}" if ordinal > 1 else "")
+
+
+def _position(position: Position) -> str:
+    return f"{position.line}:{position.column}"
 
 
 def _flag(value: bool) -> str:

@@ -19,6 +19,7 @@ import re
 from collections.abc import Callable, Container
 from dataclasses import dataclass, field, replace
 
+from analyzers.extractors._column_values import naive_now
 from analyzers.facts import SourceFile
 from analyzers.model import Column, ForeignKey, Index, Location, Span, Table, TableDeclaration
 from analyzers.pysyntax import (
@@ -90,6 +91,8 @@ KNOWN_EXTERNAL_COLUMNS: dict[str, tuple[tuple[str, bool, bool], ...]] = {
 # Installed declarative bases (Advanced Alchemy, Litestar): tables named in snake case; `*AuditBase` adds timestamps.
 EXTERNAL_DECLARATIVE = ("advanced_alchemy.base.", "litestar.contrib.sqlalchemy.base.",
                         "litestar.plugins.sqlalchemy.base.")
+# Installed declarative bases named like these add an `id` primary key (`UUIDBase`, `BigIntAuditBase`, ...).
+KEYED_EXTERNAL_PREFIXES = ("UUID", "BigInt", "NanoID", "Identity")
 # Packages whose classes add no columns to a model inheriting them.
 COLUMNLESS_PACKAGES = frozenset({"sqlalchemy", "flask_sqlalchemy", "sqlmodel", "typing", "typing_extensions", "abc",
                                  "enum", "dataclasses", "collections", "flask_login", "sqlalchemy_serializer",
@@ -156,6 +159,9 @@ class ClassFact:
     # Module aliases of the Column(...) calls ("db" for db.Column, "sa" for sa.Column, "" for bare Column).
     column_heads: tuple[str, ...] = ()
     mapped_style: bool = False
+    # `type_annotation_map = {datetime: DateTime(timezone=True)}` (or a `registry(type_annotation_map=...)`):
+    # Python type as written → the column type text it maps to, for its subclasses' annotated columns.
+    type_map: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(slots=True)
@@ -166,6 +172,8 @@ class BaseVarFact:
     kind: str
     # The class given as `cls=` / `model_class=`: its columns are inherited by every model.
     mixin: str | None = None
+    # `declarative_base(type_annotation_map={...})`, as on `ClassFact.type_map`.
+    type_map: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(slots=True)
@@ -414,6 +422,7 @@ def parse_column(reader: FileReader, attribute: str, call: Call, where: Span,
     if args and const_str(args[0]) is not None:
         name = const_str(args.pop(0)) or attribute
     column_type: str | None = None
+    type_expr: Expr | None = None
     references: list[Reference] = []
     for arg in args:
         kind = reader.name(arg)
@@ -422,9 +431,10 @@ def parse_column(reader: FileReader, attribute: str, call: Call, where: Span,
             if reference is not None:
                 references.append(reference)
         elif kind not in NOT_TYPES and column_type is None:
-            column_type = type_text(arg)
+            column_type, type_expr = type_text(arg), arg
     if column_type is None:
-        column_type = type_text(call.kwarg("type_"))
+        type_expr = call.kwarg("type_")
+        column_type = type_text(type_expr)
     typed = column_type is not None
     inner = mapped_inner(annotation)
     annotated_type, optional = python_type(inner)
@@ -452,7 +462,47 @@ def parse_column(reader: FileReader, attribute: str, call: Call, where: Span,
         options_anchor=reader.location(anchor) if anchor is not None else None,
         declaration_text=reader.text(call.span),
     )
+    if typed and type_expr is not None:
+        column.type_location = reader.location(type_expr.span)
+        column.attributes["type_source"] = reader.text(type_expr.span)
+    elif alias is None and annotated_type is not None:
+        mark_annotation_type(column, inner)
+    naive = naive_default(reader, call)
+    if naive is not None:
+        column.attributes["naive_default"] = naive
     return ColumnFact(attribute, column, tuple(references), alias, typed)
+
+
+def mark_annotation_type(column: Column, annotation: Expr | None, source: str = "annotation") -> None:
+    """Record that the column's type comes from its Python annotation (`Mapped[datetime]`), and which one, so
+    the resolver can apply a `type_annotation_map` and rules know the type was not written."""
+    column.attributes["type_from"] = source
+    python = _plain_annotation(annotation)
+    if python is not None:
+        column.attributes["python_type"] = python
+
+
+def _plain_annotation(expr: Expr | None) -> str | None:
+    """The type name inside `X`, `Optional[X]`, `X | None`: "datetime", "datetime.datetime", "str"."""
+    if isinstance(expr, Name):
+        return expr.dotted
+    if isinstance(expr, Subscript) and isinstance(expr.value, Name) and expr.index:
+        if expr.value.dotted.rsplit(".", 1)[-1] in ("Optional", "Annotated"):
+            return _plain_annotation(expr.index[0])
+    if isinstance(expr, BinOp) and expr.op == "|":
+        for side, other in ((expr.left, expr.right), (expr.right, expr.left)):
+            if isinstance(side, Const) and side.value is None or (isinstance(side, Name) and side.dotted == "None"):
+                return _plain_annotation(other)
+    return None
+
+
+def naive_default(reader: FileReader, call: Call) -> str | None:
+    """A Python-side default that fills the column with a naive current time (`default=datetime.utcnow`)."""
+    for key in ("default", "insert_default", "onupdate"):
+        found = naive_now(reader.module, call.kwarg(key))
+        if found is not None:
+            return found
+    return None
 
 
 def annotation_column(reader: FileReader, attribute: str, annotation: Expr, where: Span) -> ColumnFact | None:
@@ -464,6 +514,8 @@ def annotation_column(reader: FileReader, attribute: str, annotation: Expr, wher
     alias = reader.qualify(inner.dotted) if isinstance(inner, Name) and inner.dotted not in PYTHON_TYPES else None
     column = Column(name=attribute, type=column_type if alias is None else None, location=reader.location(where),
                     nullable=optional)
+    if alias is None and column_type is not None:
+        mark_annotation_type(column, inner)
     return ColumnFact(attribute, column, (), alias, False)
 
 
@@ -629,7 +681,8 @@ def _base_variable(reader: FileReader, qualified: str, call: Call) -> BaseVarFac
     if name in ("declarative_base", "generate_base"):
         mixin = call.kwarg("cls")
         return BaseVarFact(qualified, "declarative",
-                           reader.qualify(mixin.dotted) if isinstance(mixin, Name) else None)
+                           reader.qualify(mixin.dotted) if isinstance(mixin, Name) else None,
+                           type_annotation_map(call.kwarg("type_annotation_map")))
     if name == "SQLAlchemy" and isinstance(call.func, Name):
         root = reader.root(call.func.dotted)
         if root in ("flask_sqlalchemy", "flask_sqlalchemy_lite", "") and (root or "." not in call.func.dotted):
@@ -648,6 +701,8 @@ def _annotated_alias(reader: FileReader, qualified: str, value: Subscript, where
             fact = parse_column(reader, qualified.rsplit(".", 1)[-1], call, where)
             if not fact.typed:
                 fact.column.type, _ = python_type(value.index[0])
+                if fact.column.type is not None:
+                    mark_annotation_type(fact.column, value.index[0])
             return AnnotatedFact(qualified, fact)
     return None
 
@@ -747,6 +802,13 @@ def _class_fact(reader: FileReader, cls: Class) -> ClassFact | None:
             else:
                 _class_dunder(reader, fact, target, assign.value)
             continue
+        if target in ("type_annotation_map", "registry"):
+            value = assign.value
+            if target == "registry" and isinstance(value, Call) and reader.name(value) == "registry":
+                value = value.kwarg("type_annotation_map")
+            fact.type_map.update(type_annotation_map(value))
+            if target == "type_annotation_map" or fact.type_map:
+                continue
         _class_attribute(reader, fact, assign, heads)
     for method in cls.methods:
         if not any("declared_attr" in expr_text(decorator) for decorator in method.decorators):
@@ -762,10 +824,23 @@ def _class_fact(reader: FileReader, cls: Class) -> ClassFact | None:
         attributes = {column.attribute: column.column.name for column in fact.columns}
         fact.table_args = parse_table_args(reader, table_args, attributes)
     if not (fact.columns or has_table_args or fact.tablename or fact.tablename_rule or fact.abstract
-            or fact.has_table_attr or fact.declarative_root or fact.registry_mapped or fact.secondaries):
+            or fact.has_table_attr or fact.declarative_root or fact.registry_mapped or fact.secondaries
+            or fact.type_map):
         return None  # nothing to record: the resolver still sees the class (and its bases) in the module summary
     fact.column_heads = tuple(dict.fromkeys(heads))
     return fact
+
+
+def type_annotation_map(value: Expr | None) -> dict[str, str]:
+    """`{datetime: DateTime(timezone=True), str: String(255)}` → {"datetime": "DateTime(timezone=True)", ...}."""
+    if not isinstance(value, Seq) or value.kind != "dict":
+        return {}
+    found: dict[str, str] = {}
+    for key, item in zip(value.keys, value.items, strict=False):
+        text = type_text(item)
+        if isinstance(key, Name) and text:
+            found[key.dotted] = text
+    return found
 
 
 def _class_dunder(reader: FileReader, fact: ClassFact, target: str, value: Expr | None) -> None:
@@ -1169,13 +1244,20 @@ class _Resolver:
                 return ancestor_fact.table_args
         return []
 
-    def model_column(self, origin: ClassRef | None, fact: ColumnFact, detail: str | None = None) -> Column:
+    def model_column(self, origin: ClassRef | None, fact: ColumnFact, detail: str | None = None,
+                     type_map: dict[str, str] | None = None) -> Column:
         """A copy of the recorded column (records are cached: never mutated), with its origin and alias options."""
-        column = replace(fact.column)
+        column = replace(fact.column, attributes=dict(fact.column.attributes))
         alias = self.annotated.get(self.follow(fact.alias, self.annotated) or "") if fact.alias else None
         if alias is not None:
             template = alias.column
             column.type = column.type if fact.typed else template.type
+            if not fact.typed:
+                for key in ("type_from", "python_type", "type_source"):
+                    if key in template.attributes:
+                        column.attributes[key] = template.attributes[key]
+            if "naive_default" in template.attributes:
+                column.attributes.setdefault("naive_default", template.attributes["naive_default"])
             column.primary_key = column.primary_key or template.primary_key
             column.unique = column.unique or template.unique
             column.indexed = column.indexed or template.indexed
@@ -1186,7 +1268,24 @@ class _Resolver:
             column.origin_detail = f"{origin.cls.name} ({origin.module.path})"
         elif detail is not None:
             column.origin_detail = detail
+        if type_map and column.attributes.get("type_from") == "annotation":
+            apply_type_map(column, type_map)
         return column
+
+    def type_map(self, ref: ClassRef) -> dict[str, str]:
+        """The `type_annotation_map` a class's annotated columns use: its own or its bases' (nearest wins)."""
+        found: dict[str, str] = {}
+        for current in [ref, *self.ancestors(ref), *self.unmapped_ancestors(ref)]:
+            fact = self.classes.get(current.qualified)
+            for key, value in (fact.type_map if fact else {}).items():
+                found.setdefault(key, value)
+            for base in current.cls.bases:
+                if not isinstance(base, Name):
+                    continue
+                variable = self.follow(self.qualify(current.module, base.dotted), self.base_vars)
+                for key, value in (self.base_vars[variable].type_map if variable else {}).items():
+                    found.setdefault(key, value)
+        return found
 
     def references(self, fact: ColumnFact) -> tuple[Reference, ...]:
         alias = self.annotated.get(self.follow(fact.alias, self.annotated) or "") if fact.alias else None
@@ -1257,9 +1356,10 @@ class _Resolver:
         declaration = declaration_for(ref, framework, self.idiom(ref, fact, mapping))
         table = Table(name=mapping.table, declarations=[declaration])
         attributes: dict[str, str] = {}
+        type_map = self.type_map(ref)
         for origin, column in columns:
             attributes[column.attribute] = column.column.name
-            self.add_column(table, self.model_column(origin, column), self.references(column))
+            self.add_column(table, self.model_column(origin, column, type_map=type_map), self.references(column))
         self.attributes[ref.qualified] = attributes
         self.add_constraints(table, self.table_args(ref, fact), attributes)
         self.add_external(table, [ref, *self.unmapped_ancestors(ref)])
@@ -1299,10 +1399,11 @@ class _Resolver:
         if table is None:
             return
         detail = f"{ref.cls.name} (single-table inheritance, {ref.module.path})"
+        type_map = self.type_map(ref)
         for origin, column in self.collect_columns(ref, fact):
             if column.column.name in table.columns:
                 continue
-            self.add_column(table, self.model_column(origin, column, detail), self.references(column))
+            self.add_column(table, self.model_column(origin, column, detail, type_map), self.references(column))
 
     def add_parent_columns(self, ref: ClassRef, mapping: _Mapping) -> None:
         """Joined-table inheritance: a row of the child table extends a row of the parent's, so the parent's
@@ -1345,6 +1446,18 @@ class _Resolver:
                 table = self.builder.project.tables.get((name or "").lower())
                 if table is not None:
                     table.is_association = True
+
+
+def apply_type_map(column: Column, type_map: dict[str, str]) -> None:
+    """An annotated column's type through the declarative base's `type_annotation_map` (`datetime` →
+    `DateTime(timezone=True)`), matched on the type's last name (`datetime.datetime` and `datetime` alike)."""
+    python = column.attributes.get("python_type", "")
+    wanted = python.rsplit(".", 1)[-1]
+    for key, value in type_map.items():
+        if wanted and key.rsplit(".", 1)[-1] == wanted:
+            column.type = value
+            column.attributes["type_from"] = "annotation_map"
+            return
 
 
 def snake_case(name: str) -> str:
@@ -1434,6 +1547,10 @@ def add_external_bases(builder: ModelBuilder, table: Table, refs: list[ClassRef]
             columns = KNOWN_EXTERNAL_COLUMNS.get(qualified)
             if columns is None and qualified.startswith(EXTERNAL_DECLARATIVE) and qualified.endswith("AuditBase"):
                 columns = _AUDIT_COLUMNS
+            if qualified.startswith(EXTERNAL_DECLARATIVE) and qualified.rsplit(".", 1)[-1].startswith(
+                    KEYED_EXTERNAL_PREFIXES):
+                table.columns.setdefault("id", Column("id", location=location, origin="framework",
+                                                      origin_detail=qualified, primary_key=True, nullable=False))
             if columns is not None:
                 for name, on_insert, on_update in columns:
                     table.columns.setdefault(name, Column(

@@ -119,19 +119,13 @@ async def _implement(ls: LanguageServer, state: ServerState, arguments: dict[str
 
 
 def _state(ls: LanguageServer, given: ServerState | None) -> ServerState:
-    """The server's state: given at registration, else the attribute of the server that holds it."""
-    if given is not None:
-        return given
+    """The server's state: given at registration, else `server.state` (lsp_server/server.py)."""
     from lsp_server.workspace_state import ServerState
 
-    for name in ("state", "plumbline", "plumbline_state", "_state"):
-        value = getattr(ls, name, None)
-        if isinstance(value, ServerState):
-            return value
-    for value in vars(ls).values():
-        if isinstance(value, ServerState):
-            return value
-    raise CommandFailure("internal", "the agent cannot reach the server's state (please report this)")
+    state = given if given is not None else getattr(ls, "state", None)
+    if not isinstance(state, ServerState):
+        raise CommandFailure("internal", "the agent cannot reach the server's state (please report this)")
+    return state
 
 
 def _argument(arguments: tuple[Any, ...]) -> dict[str, Any]:
@@ -167,6 +161,11 @@ def _first_root(state: ServerState) -> RootState:
 
 
 def _settings(state: ServerState) -> AgentSettings:
+    """The agent's settings, checked before anything is sent: credentials, and an editor that takes edits."""
+    workspace = state.capabilities.workspace
+    if workspace is None or not workspace.apply_edit:
+        raise CommandFailure("delivery", "your editor does not accept edits from the server (workspace/applyEdit); "
+                                         "run `plumbline fix --agent` or `plumbline implement` in a terminal instead")
     settings = AgentSettings.from_environment(_user_model(state))
     settings.require_credentials()
     return settings
@@ -300,10 +299,6 @@ async def _run_with_progress(ls: LanguageServer, job: Job, title: str) -> JobRes
 
 async def _deliver(ls: LanguageServer, state: ServerState, root: RootState, job: Job, result: JobResult,
                    label: str, target: str | None) -> dict[str, Any]:
-    workspace_capabilities = state.capabilities.workspace
-    if workspace_capabilities is None or not workspace_capabilities.apply_edit:
-        raise CommandFailure("delivery", "your editor does not accept edits from the server (workspace/applyEdit); "
-                                         "run `plumbline fix --agent` or `plumbline implement` in a terminal instead")
     files, rebased = _current_files(state, root, result.changes)
     if rebased:
         await _reverify(state, root, rebased, target, job.implementing)

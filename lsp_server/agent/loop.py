@@ -50,7 +50,7 @@ class Limits:
     max_tool_calls: int = 100
     max_total_tokens: int = 1_500_000  # input (cache reads included) + output, over the whole job
     max_seconds: float = 600.0
-    max_output_tokens: int = 8192
+    max_output_tokens: int = 16_000  # room for a turn that creates several files
     request_timeout: float = 180.0
     retries: int = 2
     retry_delay: float = 2.0
@@ -207,10 +207,11 @@ class Conversation:
 
     def _request_body(self) -> dict[str, Any]:
         messages = copy.deepcopy(self.messages)
-        # A moving breakpoint on the newest message: each turn reads the previous turns from the cache.
-        last = messages[-1]["content"]
-        if last:
-            last[-1]["cache_control"] = {"type": "ephemeral"}
+        # A moving breakpoint on the newest user message: each turn reads the previous turns from the cache
+        # (tools, system and profile hold the other three of the four breakpoints allowed).
+        last = messages[-1]
+        if last["role"] == "user" and last["content"]:
+            last["content"][-1]["cache_control"] = {"type": "ephemeral"}
         return {"model": self.settings.model, "max_tokens": self.limits.max_output_tokens, "system": self.system,
                 "tools": self.tools, "messages": messages}
 

@@ -196,7 +196,7 @@ class ToolExecutor:
         self._report(f"creating {path}")
         self.overlay.write(path, content)
         self.viewed.add(path)
-        return f"Created {path} ({content.count(chr(10)) + (0 if content.endswith(chr(10)) else 1)} lines)."
+        return f"Created {path} ({len(content.splitlines())} lines)."
 
     def _insert(self, path: str, arguments: dict[str, Any]) -> str:
         key = "insert_text" if "insert_text" in arguments else "new_str"
@@ -205,7 +205,7 @@ class ToolExecutor:
         self._require_viewed(path)
         _check_new_text(new)
         text = self.overlay.read(path)
-        lines = text.split("\n")
+        lines = text.split("\n") if text else []
         if text.endswith("\n"):
             lines.pop()
         if not isinstance(line, int) or isinstance(line, bool) or not 0 <= line <= len(lines):

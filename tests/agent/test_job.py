@@ -120,3 +120,50 @@ async def test_paths_outside_the_workspace_are_refused(fake_api: FakeMessagesAPI
     assert all(result.startswith("Refused") for result in results)
     assert "symbolic link" in results[2]
     assert "outside-the-workspace" not in fake_api.sent_text()
+
+
+async def test_an_ambiguous_match_goes_back_to_the_model(fake_api: FakeMessagesAPI, shop) -> None:
+    fake_api.reply(view("app/models.py"))
+    fake_api.reply(str_replace("app/models.py", "server_default=func.now())\n", "server_default=func.now())  \n"))
+    fake_api.reply(str_replace("app/models.py", FK_LINE, FK_FIXED))
+    fake_api.reply(text("Done."))
+    result = await run_job(fix_job(shop))
+    (ambiguous,) = tool_results(fake_api.requests[2].body)
+    assert ambiguous["is_error"] is True
+    assert "matches 2 places" in result_text(ambiguous) and "lines 14, 24" in result_text(ambiguous)
+    assert result.changes[0].after == (shop / "app/models.py").read_text().replace(FK_LINE, FK_FIXED)
+
+
+async def test_a_missing_match_is_explained(fake_api: FakeMessagesAPI, shop) -> None:
+    fake_api.reply(view("app/models.py"))
+    fake_api.reply(str_replace("app/models.py", FK_LINE.replace("    ", "\t"), FK_FIXED))
+    fake_api.reply(str_replace("app/models.py", FK_LINE, FK_FIXED))
+    fake_api.reply(text("Done."))
+    result = await run_job(fix_job(shop))
+    missing = result_text(tool_results(fake_api.requests[2].body)[0])
+    assert "No match" in missing and "line(s) 22" in missing
+    assert FK_FIXED in result.changes[0].after
+
+
+async def test_a_syntax_error_is_located_and_repaired(fake_api: FakeMessagesAPI, shop) -> None:
+    broken = FK_FIXED.replace("index=True)", "index=True")
+    fake_api.reply(view("app/models.py"))
+    fake_api.reply(str_replace("app/models.py", FK_LINE, broken))
+    fake_api.reply(text("Done."))
+    fake_api.reply(str_replace("app/models.py", broken, FK_FIXED))
+    fake_api.reply(text("Closed the parenthesis."))
+    result = await run_job(fix_job(shop))
+    repair = fake_api.requests[3].body["messages"][-1]["content"][0]["text"]
+    assert "syntax error" in repair and "app/models.py:2" in repair
+    assert result.repair_rounds == 1 and FK_FIXED in result.changes[0].after
+
+
+async def test_crlf_files_keep_their_line_endings(fake_api: FakeMessagesAPI, shop) -> None:
+    models = shop / "app/models.py"
+    models.write_bytes(models.read_bytes().replace(b"\n", b"\r\n"))
+    fake_api.reply(view("app/models.py"))
+    fake_api.reply(str_replace("app/models.py", FK_LINE, FK_FIXED))
+    fake_api.reply(text("Done."))
+    result = await run_job(fix_job(shop))
+    (change,) = result.changes
+    assert FK_FIXED.replace("\n", "\r\n") in change.after and "\n" not in change.after.replace("\r\n", "")

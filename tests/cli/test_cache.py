@@ -48,12 +48,12 @@ def test_editing_a_file_invalidates_its_entry(make_project, cli) -> None:
     root = make_project({"app/models.py": ORDERS_MODEL})
     before = findings(cli, root, "--select", "DB003")
     assert [item["code"] for item in before] == ["DB003"]
-    old_digest = FactCache(root).entries["app/models.py"].digest
+    old_digest = FactCache(root).entries["app/models.py"][0]
     (root / "app/models.py").write_text(
         ORDERS_MODEL.replace('ForeignKey("customers.id"))', 'ForeignKey("customers.id"), index=True)'),
         encoding="utf-8")
     assert findings(cli, root, "--select", "DB003") == []
-    assert FactCache(root).entries["app/models.py"].digest != old_digest
+    assert FactCache(root).entries["app/models.py"][0] != old_digest
 
 
 def test_deleted_files_leave_the_cache(make_project, cli) -> None:
