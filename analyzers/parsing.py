@@ -8,6 +8,7 @@ from tree_sitter import Language, Node, Parser, Query, QueryCursor, Tree
 
 from analyzers.model import Position, Span
 
+_new_tuple = tuple.__new__
 LANGUAGE_BY_SUFFIX = {".py": "python", ".pyi": "python", ".sql": "sql"}
 
 
@@ -85,6 +86,8 @@ class SourceText:
         return Position(row, len(prefix.decode("utf-8", errors="replace")))
 
     def span(self, node: Node) -> Span:
+        if self.ascii:  # byte columns are character columns; tuple.__new__ skips NamedTuple's slower __new__
+            return _new_tuple(Span, (_new_tuple(Position, node.start_point), _new_tuple(Position, node.end_point)))
         return Span(self.position(node.start_point), self.position(node.end_point))
 
     def text(self, node: Node) -> str:

@@ -127,6 +127,21 @@ class Param:
     span: Span
 
 
+@dataclass(frozen=True, slots=True)
+class ExceptClause:
+    """One `except` clause of a try statement, with what rules about error handling need of its body."""
+
+    types: tuple[str, ...]  # the caught types as written (`("ValueError", "KeyError")`); `()` for a bare except
+    name: str | None  # the `as` target, if any
+    span: Span  # the whole clause
+    body: Span  # the clause's block
+    try_span: Span  # the whole try statement the clause belongs to
+    # A `raise` statement in the body (outside nested functions and classes).
+    raises: bool
+    # The node types of the body's statements, in order ("pass_statement", "return_statement", ...).
+    statements: tuple[str, ...]
+
+
 @dataclass(slots=True)
 class Function:
     name: str
@@ -163,6 +178,8 @@ class Function:
     exits: list[Span] = field(default_factory=list)
     # Augmented assignments in the body (`sql += " AND ..."`), with the right side as value.
     augmented: list[Assign] = field(default_factory=list)
+    # The except clauses of try statements in the body, with their bodies (see `ExceptClause`).
+    excepts: list[ExceptClause] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -218,6 +235,13 @@ class Module:
     imports_end: int = 0
     # Module-level augmented assignments (`urlpatterns += router.urls`), with `+=`'s right side as value.
     augmented: list[Assign] = field(default_factory=list)
+    # Except clauses of module-level try statements.
+    excepts: list[ExceptClause] = field(default_factory=list)
+    # Module-level if statements: (the condition as written, the whole statement's span). The
+    # `if __name__ == "__main__":` guard is one of them.
+    conditionals: list[tuple[str, Span]] = field(default_factory=list)
+    # Assignments to a subscript anywhere in the module (`app.config["DEBUG"] = True`), target as written.
+    item_assigns: list[Assign] = field(default_factory=list)
 
     def resolve(self, dotted: str) -> str:
         """The qualified name `dotted` refers to in this module (through its imports), or itself."""
@@ -475,6 +499,39 @@ class _Builder:
                 targets = targets + inner.targets
                 value = inner.value
         return Assign(targets, self.expr(node.child_by_field_name("type")), value, self.src.span(node))
+
+    def item_assign(self, node: Node) -> Assign | None:
+        """An assignment to a subscript (`app.config["SECRET_KEY"] = ...`), which `assign` leaves out."""
+        left = node.child_by_field_name("left")
+        right = node.child_by_field_name("right")
+        if left is None or left.type != "subscript" or right is None or right.type == "assignment":
+            return None
+        return Assign((self.src.text(left),), None, self.expr(right), self.src.span(node))
+
+    def except_clause(self, try_node: Node, clause: Node) -> ExceptClause:
+        caught: Node | None = None
+        name: str | None = None
+        for child in clause.named_children:
+            if child.type == "block":
+                break
+            caught = child
+        if caught is not None and caught.type == "as_pattern":
+            target = next((child for child in caught.named_children if child.type == "as_pattern_target"), None)
+            name = self.src.text(target) if target is not None else None
+            caught = caught.named_children[0] if caught.named_children else None
+        while caught is not None and caught.type == "parenthesized_expression" and caught.named_children:
+            caught = caught.named_children[0]
+        if caught is None:
+            types: tuple[str, ...] = ()
+        elif caught.type == "tuple":
+            types = tuple(self.src.text(child) for child in caught.named_children if child.type != "comment")
+        else:
+            types = (self.src.text(caught),)
+        block = next((child for child in clause.named_children if child.type == "block"), None)
+        statements = tuple(child.type for child in block.named_children if child.type != "comment") \
+            if block is not None else ()
+        return ExceptClause(types, name, self.src.span(clause), self.src.span(block if block is not None else clause),
+                            self.src.span(try_node), block is not None and _has_raise(block), statements)
 
     def decorators(self, node: Node) -> list[Expr]:
         parent = node.parent
@@ -774,10 +831,25 @@ def summarize(data: bytes, module: str, path: str, tree: Tree | None = None) -> 
             loop_iterable, loop_targets = _loop_source(node)
             holder.loop_sources.append((src.span(node), b.expr(loop_iterable),
                                         tuple(src.text(target) for target in loop_targets)))
+    module_conditionals: list[tuple[str, Span]] = []
     for node in found.get("branch", []):
         holder = owner_function(node)
         if holder is not None:
             holder.branches.append(tuple(src.span(body) for body in _branch_bodies(node)))
+        elif node.type == "if_statement" and _enclosing(node, ("class_definition",)) is None:
+            condition = node.child_by_field_name("condition")
+            module_conditionals.append((src.text(condition)[:200] if condition is not None else "", src.span(node)))
+    module_excepts: list[ExceptClause] = []
+    for node in found.get("try", []):
+        holder = owner_function(node)
+        clauses = [b.except_clause(node, clause) for clause in node.named_children
+                   if clause.type in ("except_clause", "except_group_clause")]
+        if holder is not None:
+            holder.excepts.extend(clauses)
+        elif _enclosing(node, ("class_definition",)) is None:
+            module_excepts.extend(clauses)
+    item_assigns = [assign for assign in (b.item_assign(node) for node in found.get("assign", []))
+                    if assign is not None]
     for node in found.get("with", []):
         fn = owner_function(node)
         if fn is not None:
@@ -832,6 +904,9 @@ def summarize(data: bytes, module: str, path: str, tree: Tree | None = None) -> 
         is_package_init=is_package,
         imports_end=_imports_end(root),
         augmented=module_augmented,
+        excepts=module_excepts,
+        conditionals=module_conditionals,
+        item_assigns=item_assigns,
     )
 
 
@@ -899,6 +974,18 @@ def _branch_bodies(node: Node) -> list[Node]:
         for alternative in node.children_by_field_name("alternative"):
             found.append(alternative.child_by_field_name("consequence") or alternative.child_by_field_name("body"))
     return [body for body in found if body is not None]
+
+
+def _has_raise(block: Node) -> bool:
+    """A raise statement in `block`, not counting nested functions, classes and lambdas."""
+    stack = list(block.named_children)
+    while stack:
+        node = stack.pop()
+        if node.type == "raise_statement":
+            return True
+        if node.type not in ("function_definition", "class_definition", "lambda", "decorated_definition"):
+            stack.extend(node.named_children)
+    return False
 
 
 def _is_outermost_call(node: Node) -> bool:

@@ -32,6 +32,8 @@ EXTRACTOR_NAMES = (
     "drf",
     "data_access",
     "integrations",
+    "apps",
+    "responses",
 )
 
 

@@ -15,7 +15,8 @@ Call-site kinds (`CallSite.kind`) and their `detail` keys:
   `batched` (the query filters by the loop variable with `IN`: a chunked query, not N+1); `cached` (the
   function is memoised).
 - `db_read_all`: every row of a table materialised with no filter or limit. detail: `orm`, `model`, `label`,
-  `how`, `returned`; for `len(...)`, `count_span` and `count_text` (the `count()` query that replaces it).
+  `how`, `returned` (the rows are what the function returns), `counted` (only `len()` of them is used); for
+  `len(<query>.all())`, `count_span` and `count_text` (the `count()` query that replaces it).
 - `sql_built`: SQL text built by f-string, `%`, `.format()` or `+` with values from the function's parameters
   or locals, reaching an execution sink. detail: `sink`, `how`, `values` (the interpolated expressions that
   carry outside values), `sources` (the parameters or request they come from), `via` (the local holding the
@@ -133,7 +134,6 @@ SANITIZERS = frozenset({"int", "float", "len", "bool", "round", "abs", "hash", "
                         "escape", "quote", "literal", "Identifier", "Literal", "isoformat", "count", "id"})
 SAFE_ANNOTATIONS = frozenset({"int", "float", "bool", "UUID", "uuid.UUID", "date", "datetime", "Decimal",
                               "datetime.date", "datetime.datetime", "PositiveInt", "conint", "NonNegativeInt"})
-IDENTIFIER_ATTRIBUTES = re.compile(r"(?i)(table|schema|column|model|field)")
 CONNECT_CALLEES = {
     "sqlalchemy.create_engine": "engine",
     "sqlalchemy.engine.create_engine": "engine",
@@ -291,8 +291,9 @@ class Query:
     write: bool = False
 
 
-def recognise_query(module: Module, call: Call) -> Query | None:
-    """What query a call chain runs, if it runs one (reads and writes alike)."""
+def recognise_query(module: Module, call: Call, values: dict[str, list[Expr]] | None = None) -> Query | None:
+    """What query a call chain runs, if it runs one (reads and writes alike). `values`: the function's locals,
+    for a statement built first (`statement = select(Order)`, then `session.exec(statement)`)."""
     chain = links(call)
     if not chain:
         return None
@@ -321,6 +322,8 @@ def recognise_query(module: Module, call: Call) -> Query | None:
         statement = _select_query(module, first)
         model = _root_model(first) or (statement.model if statement else "?")
         return Query("flask_sqlalchemy", model, f"{receiver}.{method}", [method], models_only=False)
+    if isinstance(first, Name) and values and first.dotted in values and method in SQLALCHEMY_READS:
+        first = next((value for value in values[first.dotted] if isinstance(value, Call)), first)
     if method in SQLALCHEMY_READS:
         found = _session_query(module, receiver, method, first, head_call, rest)
         if found is not None:
@@ -423,9 +426,31 @@ class Scope:
         self.calls: list[Call] = [call for outer in fn.calls for call in iter_calls(outer)]
 
     def repeating_loops(self, span: Span) -> list[LoopInfo]:
-        """The for loops and comprehensions whose body holds `span` (not their iterable, evaluated once)."""
+        """The for loops and comprehensions whose body holds `span` (not their iterable, evaluated once), over
+        data: a loop over a few constants (`for status in ("new", "paid")`, an Enum) is not N+1."""
         return [loop for loop in self.loops if loop.iterable is not None and within(span, loop.span)
-                and not within(span, loop.iterable.span)]
+                and not within(span, loop.iterable.span) and not self.fixed(loop.iterable, 0)]
+
+    def fixed(self, expr: Expr | None, depth: int) -> bool:
+        """An iterable of constants known in the code: literals, UPPER_CASE constants, an Enum class."""
+        if expr is None or depth > MAX_DEPTH:
+            return False
+        if isinstance(expr, Const):
+            return True
+        if isinstance(expr, Seq):  # an empty list is filled later: its size is unknown
+            return bool(expr.items) and all(self.fixed(item, depth + 1) for item in expr.items)
+        if isinstance(expr, Name):
+            last = expr.dotted.rsplit(".", 1)[-1]
+            if expr.dotted in self.values:
+                return all(self.fixed(value, depth + 1) for value in self.values[expr.dotted])
+            return last.isupper() or (is_model_name(last) and "." not in expr.dotted and last not in self.params)
+        if isinstance(expr, Call) and isinstance(expr.func, Name) and expr.func.dotted in (
+                "range", "enumerate", "sorted", "list", "tuple", "reversed"):
+            return bool(expr.args) and all(self.fixed(arg, depth + 1) for arg in expr.args)
+        if isinstance(expr, Call) and isinstance(expr.func, Name) and expr.func.dotted.endswith(".items") \
+                and expr.func.dotted.count(".") == 1:
+            return self.fixed(Name(expr.span, expr.func.dotted.rsplit(".", 1)[0]), depth + 1)
+        return False
 
     def in_any_loop(self, span: Span) -> bool:
         return any(within(span, loop.span) and not (loop.iterable is not None and within(span, loop.iterable.span))
@@ -439,7 +464,7 @@ class Scope:
         if depth > MAX_DEPTH or expr is None:
             return None
         if isinstance(expr, Call):
-            return recognise_query(self.module, expr)
+            return recognise_query(self.module, expr, self.values)
         if isinstance(expr, Name) and expr.dotted in self.values:
             for value in self.values[expr.dotted]:
                 found = self.local_query(value, depth + 1)
@@ -545,9 +570,7 @@ class Taint:
     def _attribute(self, node: ast.Attribute, walk) -> set[str]:
         value = node.value
         if isinstance(value, ast.Name) and value.id in ("self", "cls"):
-            if node.attr.isupper() or IDENTIFIER_ATTRIBUTES.search(node.attr):
-                return set()
-            return {f"{value.id}.{node.attr}"}
+            return set()  # an object's own state (configuration, a table name), not a caller's value
         if node.attr.startswith("__"):
             return set()  # `Model.__tablename__`
         return walk(value)
@@ -763,7 +786,7 @@ class _FunctionScan:
         """Calls to functions (by name) that repeat in a loop: the callee may run a query each time."""
         for call in self.scope.calls:
             loops = self.scope.repeating_loops(call.span)
-            if not loops or recognise_query(self.module, call) is not None:
+            if not loops or recognise_query(self.module, call, self.scope.values) is not None:
                 continue
             callee = _callee(self.module, self.fn, call)
             if callee and "." in callee:
@@ -778,7 +801,7 @@ class _FunctionScan:
         for call in self.scope.calls:
             if any(within(call.span, span) for span in consumed):
                 continue
-            query = recognise_query(self.module, call)
+            query = recognise_query(self.module, call, self.scope.values)
             if query is None:
                 continue
             consumed.append(call.span)
@@ -813,7 +836,7 @@ class _FunctionScan:
         for call in self.scope.calls:
             if any(within(call.span, span) for span in seen):
                 continue
-            query = recognise_query(self.module, call)
+            query = recognise_query(self.module, call, self.scope.values)
             if query is None or query.write or query.model == "?" or not query.models_only:
                 continue
             if not all(method in UNBOUNDED_METHODS for method in query.methods):
@@ -828,29 +851,31 @@ class _FunctionScan:
             # Rows counted or summed are not what the function returns, whatever it returns.
             rows_returned = how not in ("len()", "sum()", "max()", "min()") and any(
                 within(call.span, span) for span in returned)
+            counted = wrapper is not None and wrapper[0] == "len()" and wrapper[2]
             detail = {"orm": query.orm, "model": query.model, "label": query.label, "how": how,
-                      "returned": "true" if rows_returned else ""}
-            if wrapper is not None and wrapper[0] == "len()":
+                      "returned": "true" if rows_returned else "", "counted": "true" if counted else ""}
+            if wrapper is not None and counted and (query.orm != "sqlalchemy" or query.methods[0] == "query"):
                 detail.update(self._count_fix(call, wrapper[1]))
             yield self.site("db_read_all", query.label, call.span, detail=detail)
 
-    def _materialised(self) -> dict[tuple[Position, Position], tuple[str, Span]]:
-        """Calls whose result is turned into rows: list()/len()/..., iterated, or serialised with many=True."""
-        found: dict[tuple[Position, Position], tuple[str, Span]] = {}
+    def _materialised(self) -> dict[tuple[Position, Position], tuple[str, Span, bool]]:
+        """Calls whose result is turned into rows: iterated, list()/len()/..., or serialised with many=True;
+        with the wrapping expression and whether it wraps the call itself (not a local holding it)."""
+        found: dict[tuple[Position, Position], tuple[str, Span, bool]] = {}
 
         def mark(expr: Expr | None, how: str, outer: Span) -> None:
             for target in self._through_locals(expr):
-                found.setdefault((target.span.start, target.span.end), (how, outer))
+                found.setdefault((target.span.start, target.span.end), (how, outer, target is expr))
 
+        for loop in self.scope.loops:  # iterating the rows says more than counting them
+            if loop.iterable is not None:
+                mark(loop.iterable, "iteration", loop.iterable.span)
         for call in self.scope.calls:
             if isinstance(call.func, Name) and call.func.dotted in MATERIALISERS and call.args:
                 mark(call.args[0], f"{call.func.dotted}()", call.span)
             many = call.kwarg("many")
             if isinstance(many, Const) and many.value is True and call.args:
                 mark(call.args[0], "a serializer with many=True", call.span)
-        for loop in self.scope.loops:
-            if loop.iterable is not None:
-                mark(loop.iterable, "iteration", loop.iterable.span)
         return found
 
     def _through_locals(self, expr: Expr | None) -> list[Call]:
@@ -867,7 +892,9 @@ class _FunctionScan:
         for value in self.fn.returns_values:
             if value is not None:
                 spans.append(value.span)
-                returned_names |= _names_in(self.scope.lines.text(value.span))
+                # `len(rows)` returns a number, not the rows
+                text = re.sub(r"\blen\(\s*[A-Za-z_][A-Za-z0-9_]*\s*\)", "", self.scope.lines.text(value.span))
+                returned_names |= _names_in(text)
         for assign in self.fn.assigns:
             if assign.value is not None and returned_names & set(assign.targets):
                 spans.append(assign.value.span)
@@ -998,7 +1025,7 @@ class _FunctionScan:
             if isinstance(func, Name) and "." not in func.dotted:
                 return None
             return "any", method
-        query = recognise_query(self.module, call)
+        query = recognise_query(self.module, call, self.scope.values)
         if query is not None and query.orm == "django" and query.methods[-1] in WRITE_METHODS \
                 and query.methods[-1] not in ("get_or_create", "values", "insert"):
             return "django", query.methods[-1]
@@ -1150,11 +1177,13 @@ def _pooling(call: Call) -> str:
 
 def _module_connects(module: Module, path: str) -> Iterator[CallSite]:
     """Module-level engines and clients (created once per process: the good place)."""
+    seen: set[Span] = set()
     values = [assign.value for assign in module.assigns if assign.value is not None] + list(module.calls)
     for value in values:
         for call in iter_calls(value):
             driver = _connect_callee(module, call)
-            if driver is not None:
+            if driver is not None and call.span not in seen:
+                seen.add(call.span)
                 detail = {"driver": driver, "what": CONNECT_CALLEES[driver], "pooling": _pooling(call)}
                 yield CallSite("db_connect", driver, Location(path, call.span), None,
                                detail={key: value for key, value in detail.items() if value})

@@ -16,6 +16,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
+from analyzers.extractors._column_values import naive_now
 from analyzers.facts import SourceFile
 from analyzers.model import Column, ColumnOrigin, ForeignKey, Index, Location, Span, Table, TableDeclaration
 from analyzers.pysyntax import Call, Class, Const, Expr, Lambda, Module, Name, Seq, const_str, expr_text
@@ -108,6 +109,8 @@ class SettingsDecl:
     values: dict[str, str]  # AUTH_USER_MODEL, DEFAULT_AUTO_FIELD, ROOT_URLCONF
     rest_framework: dict[str, str]
     installed_apps: tuple[str, ...]
+    # Where the recorded `values` are assigned (the settings a rule reports at, e.g. `USE_TZ = False`).
+    locations: dict[str, Location] = field(default_factory=dict)
 
 
 @dataclass(slots=True)
@@ -245,6 +248,9 @@ def _field(module: Module, attribute: str, value: Expr | None, location: Locatio
     options = {key: _option_text(module, expr) for key, expr in value.kwargs}
     if _is_now(module, value.kwarg("default")):
         options["default_now"] = "True"
+    naive = naive_now(module, value.kwarg("default"))
+    if naive is not None:
+        options["default_naive"] = naive
     declared = FieldDecl(attribute, kind, location, options,
                          options_anchor=Location(location.path, Span.at(value.close.line, value.close.column)),
                          text=_text(lines, location.span))
@@ -375,6 +381,11 @@ def _settings(module: Module) -> SettingsDecl | None:
         return None
     values = {name: text for name in ("AUTH_USER_MODEL", "DEFAULT_AUTO_FIELD", "ROOT_URLCONF")
               if (text := const_str(assigned.get(name))) is not None}
+    locations: dict[str, Location] = {}
+    for assign in module.assigns:
+        if assign.targets == ("USE_TZ",) and isinstance(assign.value, Const) and isinstance(assign.value.value, bool):
+            values["USE_TZ"] = str(assign.value.value)
+            locations["USE_TZ"] = Location(module.path, assign.span)
     rest_framework: dict[str, str] = {}
     config = assigned.get("REST_FRAMEWORK")
     if isinstance(config, Seq) and config.kind == "dict":
@@ -388,7 +399,7 @@ def _settings(module: Module) -> SettingsDecl | None:
         apps, Seq) else ()
     if not (values or rest_framework or installed or is_settings):
         return None
-    return SettingsDecl(module.module, module.path, values, rest_framework, installed)
+    return SettingsDecl(module.module, module.path, values, rest_framework, installed, locations)
 
 
 def _setting_text(value: Expr) -> str | None:
@@ -809,6 +820,8 @@ class _Resolver:
             nullable=declared.flag("null"), auto_on_insert=insert, auto_on_update=update,
             options_anchor=declared.options_anchor if origin == "own" else None,
             declaration_text=declared.text, attributes={"field": declared.attribute})
+        if "default_naive" in declared.options:
+            table.columns[name].attributes["naive_default"] = declared.options["default_naive"]
         if is_relation:
             target_table, target_columns = self._target(model, declared)
             table.foreign_keys.append(ForeignKey(
@@ -922,15 +935,28 @@ def _type_text(declared: FieldDecl) -> str:
     return f"{declared.kind}({length})" if length and length.isdigit() else declared.kind
 
 
-def _merged_settings(builder: ModelBuilder, names: DjangoNames) -> dict[str, str]:
-    """Settings of every settings module, the one DJANGO_SETTINGS_MODULE names first."""
+def _ordered_settings(builder: ModelBuilder, names: DjangoNames) -> list[SettingsDecl]:
+    """Every settings module, the one DJANGO_SETTINGS_MODULE names first (its values win)."""
     chosen = {decl.settings_module for _, decl in builder.records(SettingsModuleDecl)}
     chosen_modules = {module.module for name in chosen if (module := names.module(name)) is not None}
     found = [decl for _, decl in builder.records(SettingsDecl)]
     found.sort(key=lambda decl: (decl.module not in chosen_modules, not decl.module.endswith(".settings"),
                                  not decl.module.endswith("base"), decl.path))
+    return found
+
+
+def _setting_location(builder: ModelBuilder, names: DjangoNames, key: str) -> Location | None:
+    """Where the winning value of a merged setting is assigned."""
+    for decl in _ordered_settings(builder, names):
+        if key in decl.values:
+            return decl.locations.get(key)
+    return None
+
+
+def _merged_settings(builder: ModelBuilder, names: DjangoNames) -> dict[str, str]:
+    """Settings of every settings module, the one DJANGO_SETTINGS_MODULE names first."""
     merged: dict[str, str] = {}
-    for decl in found:
+    for decl in _ordered_settings(builder, names):
         for key, value in decl.values.items():
             merged.setdefault(key, value)
         for key, value in decl.rest_framework.items():
@@ -1104,8 +1130,11 @@ def resolve(builder: ModelBuilder) -> None:
     for key, value in resolver.settings.items():
         if key.startswith("drf."):
             builder.project.settings[key] = value
-        elif key in ("AUTH_USER_MODEL", "ROOT_URLCONF", "DEFAULT_AUTO_FIELD"):
+        elif key in ("AUTH_USER_MODEL", "ROOT_URLCONF", "DEFAULT_AUTO_FIELD", "USE_TZ"):
             builder.project.settings[f"django.{key.lower()}"] = value
+    use_tz_at = _setting_location(builder, resolver.names, "USE_TZ")
+    if use_tz_at is not None:
+        builder.project.setting_locations["django.use_tz"] = use_tz_at
     resolver.collect()
     resolver.build()
     resolver.register()

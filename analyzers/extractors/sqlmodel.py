@@ -29,6 +29,7 @@ from analyzers.extractors.sqlalchemy import (
     imported_names,
     last_argument_end,
     looks_like_join_table,
+    mark_annotation_type,
     module_prefix,
     parse_column,
     parse_table_args,
@@ -38,6 +39,7 @@ from analyzers.extractors.sqlalchemy import (
     tablename_rule_of,
     type_text,
 )
+from analyzers.extractors._column_values import naive_now
 from analyzers.facts import SourceFile
 from analyzers.model import Column, Table
 from analyzers.pysyntax import Assign, Call, Class, Const, Expr, Name, Seq, Subscript, const_str, expr_text
@@ -120,8 +122,13 @@ def _field(reader: FileReader, fact: ModelClassFact, assign: Assign) -> None:
         fact.fields.append(_field_column(reader, name, value, assign))
         return
     column_type, optional = python_type(annotation)
-    fact.fields.append(ColumnFact(name, Column(name=name, type=column_type, location=reader.location(assign.span),
-                                               nullable=optional)))
+    column = Column(name=name, type=column_type, location=reader.location(assign.span), nullable=optional)
+    if column_type is not None:
+        mark_annotation_type(column, annotation, "sqlmodel")
+    naive = naive_now(reader.module, value)
+    if naive is not None:
+        column.attributes["naive_default"] = naive
+    fact.fields.append(ColumnFact(name, column))
 
 
 def _is_class_var(annotation: Expr) -> bool:
@@ -158,9 +165,31 @@ def _field_column(reader: FileReader, name: str, call: Call, assign: Assign) -> 
         options_anchor=reader.location(anchor) if anchor is not None else None,
         declaration_text=reader.text(call.span),
     )
+    _type_details(reader, column, call, assign.annotation, extra)
     foreign_key = reference_of(reader, call.kwarg("foreign_key"), const_str(call.kwarg("ondelete")))
     return ColumnFact(name, column, (foreign_key,) if foreign_key is not None else (), None,
                       written_type is not None)
+
+
+def _type_details(reader: FileReader, column: Column, call: Call, annotation: Expr | None,
+                  extra: dict[str, Expr]) -> None:
+    """Where the type is written (`sa_type=`), or that it comes from the annotation (SQLModel's own mapping:
+    `str` → AutoString, sized by `max_length`); and a naive current-time default."""
+    sa_type = call.kwarg("sa_type")
+    if sa_type is not None and column.type is not None:
+        column.type_location = reader.location(sa_type.span)
+        column.attributes["type_source"] = reader.text(sa_type.span)
+    elif column.type is not None:
+        mark_annotation_type(column, annotation, "sqlmodel")
+    length = call.kwarg("max_length")
+    if isinstance(length, Const) and isinstance(length.value, int):
+        column.attributes["length"] = str(length.value)
+    for value in (call.kwarg("default_factory"), call.kwarg("default"), extra.get("default"),
+                  extra.get("onupdate")):
+        naive = naive_now(reader.module, value)
+        if naive is not None:
+            column.attributes["naive_default"] = naive
+            return
 
 
 def _column_kwargs(value: Expr | None) -> dict[str, Expr]:

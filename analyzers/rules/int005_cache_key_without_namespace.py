@@ -58,11 +58,14 @@ class Options(BaseModel):
 
 def check(project: Project, options: BaseModel) -> Iterator[Finding]:
     assert isinstance(options, Options)
+    reported: set[tuple[str | None, str]] = set()
     for call in project.calls_of("cache_write", "cache_read", "cache_expire"):
         if "entity" not in call.detail or "key_span" not in call.detail:
             continue
         message = problem(call, options)
-        if message is not None:
+        seen = (call.function or call.location.path, call.detail.get("key", ""))
+        if message is not None and seen not in reported:  # once per key in a function, not per command on it
+            reported.add(seen)
             yield RULE.finding(message, key_location(call), call.detail["entity"] + ":key")
 
 

@@ -48,7 +48,7 @@ from pydantic import BaseModel, ConfigDict
 
 from analyzers.model import CallSite, Finding, Project
 from analyzers.rules import Rule
-from analyzers.rules.qry00_shared import ordinal_fingerprints, serving, short_name
+from analyzers.rules.qry00_shared import is_test_or_migration, ordinal_fingerprints, serving, short_name
 
 SUGGESTIONS = {
     "django": "load them with select_related()/prefetch_related(), or fetch all keys at once with "
@@ -84,6 +84,8 @@ def check(project: Project, options: BaseModel) -> Iterator[Finding]:
 
 
 def _reported(project: Project, site: CallSite, options: Options) -> bool:
+    if is_test_or_migration(site.location.path):
+        return False
     if serving(project, site.function) is not None:
         return True
     return not options.request_path_only and bool(site.detail.get("loop_over"))

@@ -46,7 +46,7 @@ from pydantic import BaseModel, ConfigDict
 
 from analyzers.model import Finding, Project
 from analyzers.rules import Rule
-from analyzers.rules.qry00_shared import ordinal_fingerprints
+from analyzers.rules.qry00_shared import is_test_or_migration, ordinal_fingerprints
 
 PLACEHOLDERS = {
     "text": 'text("... = :name") with the values as a dict',
@@ -66,6 +66,8 @@ def check(project: Project, options: BaseModel) -> Iterator[Finding]:
     trusted = set(options.trusted_values)
     sites = []
     for site in project.calls_of("sql_built"):
+        if is_test_or_migration(site.location.path):
+            continue
         values = _names(site.detail.get("values"))
         sources = _names(site.detail.get("sources"))
         if trusted and (set(values) <= trusted or set(sources) <= trusted):

@@ -41,7 +41,14 @@ from pydantic import BaseModel, ConfigDict
 
 from analyzers.model import CallSite, Finding, Fix, Project, TextEdit
 from analyzers.rules import Rule
-from analyzers.rules.qry00_shared import decode_span, endpoint_of, ordinal_fingerprints, serving, short_name
+from analyzers.rules.qry00_shared import (
+    decode_span,
+    endpoint_of,
+    is_test_or_migration,
+    ordinal_fingerprints,
+    serving,
+    short_name,
+)
 
 
 class Options(BaseModel):
@@ -54,6 +61,7 @@ def check(project: Project, options: BaseModel) -> Iterator[Finding]:
     ignored = set(options.ignore_models)
     sites = [site for site in project.calls_of("db_read_all")
              if site.detail.get("model") not in ignored and serving(project, site.function) is not None
+             and not is_test_or_migration(site.location.path)
              and not _listed_by_endpoint(project, site)]
     names = ordinal_fingerprints(sites, "model")
     for site in sites:
@@ -61,9 +69,9 @@ def check(project: Project, options: BaseModel) -> Iterator[Finding]:
         label = site.detail.get("label", site.callee)
         how = site.detail.get("how", "")
         fix = _count_fix(site)
-        if fix is not None:
+        if site.detail.get("counted"):
             message = (f"{label} loads every {model} row to count them in {short_name(site.function)}; "
-                       "count() asks the database for the number")
+                       "a count query asks the database for the number")
         else:
             materialised = f" ({how})" if how and how != "all()" else ""
             message = (f"{label} reads the whole {model} table{materialised} while serving "

@@ -1,0 +1,90 @@
+"""## What it does
+Flags a foreign-key constraint that does not say what happens when the referenced row is deleted: a SQLAlchemy
+`ForeignKey("customers.id")` / `ForeignKeyConstraint` without `ondelete=`, a SQLModel `Field(foreign_key=...)`
+without `ondelete=`, an Alembic `create_foreign_key` without `ondelete`, a SQL `REFERENCES` without
+`ON DELETE`. A rule given anywhere the key is declared counts (the model or a migration).
+
+Django is never reported: its `ForeignKey` requires `on_delete`. This is a design prompt, not a defect, so
+its severity is `info`.
+
+## Why it matters
+Without a rule the database applies `NO ACTION`: deleting a parent that still has children fails, and
+whoever wrote the delete finds out in production. Often that is what you want; often it is not (a join
+table's rows should go with either side, an optional reference should become `NULL`). Writing the rule down
+makes the choice visible in review and keeps the ORM and the database in agreement.
+
+## Example
+```python
+class OrderLine(Base):
+    __tablename__ = "order_lines"
+    id = Column(Integer, primary_key=True)
+    order_id = Column(ForeignKey("orders.id"), nullable=False, index=True)
+```
+
+## Use instead
+```python
+    order_id = Column(ForeignKey("orders.id", ondelete="CASCADE"), nullable=False, index=True)
+```
+`ondelete="RESTRICT"` (refuse), `"SET NULL"` (for a nullable, optional reference) or `"CASCADE"` (children
+belong to the parent). There is no automatic fix: the choice is yours.
+
+## Options
+None. The rule is on by default at `info` severity; turn it off with `ignore = ["DB007"]`, or for some files
+with `per-file-ignores` (e.g. migrations you no longer edit).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from pydantic import BaseModel
+
+from analyzers.model import Finding, ForeignKey, Project, Table
+from analyzers.rules import Rule
+
+
+def check(project: Project, options: BaseModel) -> Iterator[Finding]:
+    for table in project.tables.values():
+        if not table.managed:
+            continue
+        for foreign_key in table.foreign_keys:
+            if foreign_key.kind != "constraint" or foreign_key.on_delete or declared_by_django(table, foreign_key):
+                continue
+            location = foreign_key.location or (table.primary.location if table.primary else None)
+            if location is None:
+                continue
+            columns = ", ".join(foreign_key.columns)
+            yield RULE.finding(
+                f"{table.name}.{columns} references {target(foreign_key)} with no ON DELETE rule: deleting a "
+                f"referenced row fails while rows point at it (NO ACTION){advice(table)}",
+                location, f"{table.name}.{','.join(foreign_key.columns)}")
+
+
+def declared_by_django(table: Table, foreign_key: ForeignKey) -> bool:
+    """Django requires `on_delete` (positionally too, which the model may not have read)."""
+    path = foreign_key.location.path if foreign_key.location else None
+    frameworks = {declaration.framework for declaration in table.declarations
+                  if path is None or declaration.location.path == path}
+    return "django" in (frameworks or {declaration.framework for declaration in table.declarations})
+
+
+def target(foreign_key: ForeignKey) -> str:
+    name = foreign_key.target_table or "?"
+    if foreign_key.target_columns:
+        name += "." + ", ".join(foreign_key.target_columns)
+    return name
+
+
+def advice(table: Table) -> str:
+    if table.is_association:
+        return "; a join table's rows usually go with either side (CASCADE)"
+    return "; choose CASCADE, SET NULL or RESTRICT"
+
+
+RULE = Rule(
+    code="DB007",
+    name="foreign-key-without-on-delete",
+    summary="A foreign key does not say what happens when the referenced row is deleted",
+    check=check,
+    severity="info",
+)
