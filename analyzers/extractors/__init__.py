@@ -34,6 +34,7 @@ EXTRACTOR_NAMES = (
     "integrations",
     "apps",
     "responses",
+    "config_code",
 )
 
 

@@ -177,6 +177,8 @@ class _PythonFile:
         self.path = source.path
         self.facts: list[CodeFact | DebugSource] = []
         self._lines: list[str] | None = None
+        # A call can be reached twice (as a statement's call and as an assignment's value): one fact each.
+        self._seen: set[tuple[str, str, int, int]] = set()
         self.main_guards = [span for condition, span in module.conditionals if _is_main_guard(condition)]
         self.env_objects = {target for assign in module.assigns for target in assign.targets
                             if isinstance(assign.value, Call) and self.resolve(assign.value.func) in
@@ -195,7 +197,11 @@ class _PythonFile:
     def qualified(self, fn: Function) -> str:
         return f"{self.module.module}.{fn.qualname}"
 
-    def fact(self, kind: str, callee: str, span: Span, fn: Function | None, **detail: str) -> CodeFact:
+    def fact(self, kind: str, callee: str, span: Span, fn: Function | None, **detail: str) -> CodeFact | None:
+        key = (kind, callee, span.start.line, span.start.column)
+        if key in self._seen:
+            return None
+        self._seen.add(key)
         found = CodeFact(kind, callee, span, self.qualified(fn) if fn is not None else None, self.module.module,
                          fn.is_async if fn is not None else False,
                          tuple((key, value) for key, value in detail.items() if value))
@@ -254,7 +260,7 @@ class _PythonFile:
     # ---- CFG001: secrets
 
     def secrets(self) -> None:
-        found: dict[tuple[int, int], CodeFact] = {}
+        found: dict[tuple[int, int], CodeFact | None] = {}
         dev = self.dev_settings()
         for fn, expr, name in self.scopes():
             for value_expr, key in _named_strings(expr, name):
@@ -446,11 +452,9 @@ class _PythonFile:
     def settings_module(self) -> None:
         module = self.module
         names = {target for assign in module.assigns for target in assign.targets}
-        parts = module.module.split(".")
-        words = _words(parts[-2:])
-        if not (words & SETTINGS_WORDS or names & DJANGO_SETTINGS_NAMES) or "DEBUG" not in names:
-            if not STAR_IMPORT.search(self.source.text()) or not words & SETTINGS_WORDS:
-                return
+        words = _words(module.module.split(".")[-2:])
+        if not (words & SETTINGS_WORDS or names & DJANGO_SETTINGS_NAMES):
+            return
         debug, fact = "", None
         for assign in module.assigns:
             if "DEBUG" not in assign.targets:
@@ -612,24 +616,27 @@ class _PythonFile:
         for fn in self.module.functions:
             if any(_last(expr_text(_decorator_func(decorator))) in TASK_DECORATORS for decorator in fn.decorators):
                 continue
-            loops = [span for span in fn.loops if self.endless(span)]
-            for span in loops:
+            loops = {span: width for span in fn.loops if (width := self.endless(span))}
+            for span, width in loops.items():
                 if any(other != span and _within(span, other) for other in loops):
                     continue
                 consumes = self.consumption(fn, span)
                 if consumes:
-                    self.fact("worker_loop", "while True", Span(span.start, span.start), fn, consumes=consumes,
-                              signals=_flag(signals), interrupts=_flag(interrupts))
+                    head = Span(span.start, Position(span.start.line, span.start.column + width))
+                    self.fact("worker_loop", "while True", head, fn, consumes=consumes, signals=_flag(signals),
+                              interrupts=_flag(interrupts))
 
-    def endless(self, span: Span) -> bool:
-        """`while True:` with no break, return or yield inside: only the process's death ends it."""
+    def endless(self, span: Span) -> int:
+        """The length of the `while True:` head of a loop with no break, return or yield inside (only the
+        process's death ends it); 0 for any other loop."""
         lines = self.lines()
         if span.start.line >= len(lines):
-            return False
-        if not WHILE_TRUE.match(lines[span.start.line][span.start.column:]):
-            return False
+            return 0
+        head = WHILE_TRUE.match(lines[span.start.line][span.start.column:])
+        if head is None:
+            return 0
         body = "\n".join(line.split("#", 1)[0] for line in lines[span.start.line + 1: span.end.line + 1])
-        return not LOOP_EXITS.search(body)
+        return 0 if LOOP_EXITS.search(body) else len(head.group(0))
 
     def consumption(self, fn: Function, loop: Span) -> str:
         for outer in fn.calls:
@@ -820,7 +827,6 @@ def _named_strings(expr: Expr, name: str | None) -> Iterator[tuple[Expr, str | N
 def _text_secrets(source: SourceFile) -> Iterator[CodeFact]:
     name = source.name
     by_name = name in NAME_VALUE_FILES or name.startswith((".env", "env.", "docker-compose", "compose."))
-    seen: dict[str, int] = {}
     for number, line in enumerate(source.text().split("\n")):
         stripped = line.strip()
         if not stripped or stripped.startswith(("#", ";", "//")):
@@ -829,9 +835,7 @@ def _text_secrets(source: SourceFile) -> Iterator[CodeFact]:
         if found is None:
             continue
         secret, column, end = found
-        key = secret.name or "literal"
-        seen[key] = seen.get(key, 0) + 1
-        yield CodeFact("secret", key, Span.at(number, column, number, end), None, "",
+        yield CodeFact("secret", secret.name or "literal", Span.at(number, column, number, end), None, "",
                        detail=tuple((k, v) for k, v in secret.detail().items() if v))
 
 

@@ -762,6 +762,15 @@ class _FunctionScan:
         self.path = path
         self.scope = Scope(module, fn, lines)
         self.qualified = f"{module.module}.{fn.qualname}"
+        self._recognised: dict[int, Query | None] = {}
+        self._is_cached: bool | None = None
+
+    def query(self, call: Call) -> Query | None:
+        """`recognise_query` once per call (each concern asks about the same calls)."""
+        key = id(call)
+        if key not in self._recognised:
+            self._recognised[key] = recognise_query(self.module, call, self.scope.values)
+        return self._recognised[key]
 
     def site(self, kind: str, callee: str, span: Span, in_loop: bool = False,
              detail: dict[str, str] | None = None) -> CallSite:
@@ -786,7 +795,7 @@ class _FunctionScan:
         """Calls to functions (by name) that repeat in a loop: the callee may run a query each time."""
         for call in self.scope.calls:
             loops = self.scope.repeating_loops(call.span)
-            if not loops or recognise_query(self.module, call, self.scope.values) is not None:
+            if not loops or self.query(call) is not None:
                 continue
             callee = _callee(self.module, self.fn, call)
             if callee and "." in callee:
@@ -801,7 +810,7 @@ class _FunctionScan:
         for call in self.scope.calls:
             if any(within(call.span, span) for span in consumed):
                 continue
-            query = recognise_query(self.module, call, self.scope.values)
+            query = self.query(call)
             if query is None:
                 continue
             consumed.append(call.span)
@@ -836,7 +845,7 @@ class _FunctionScan:
         for call in self.scope.calls:
             if any(within(call.span, span) for span in seen):
                 continue
-            query = recognise_query(self.module, call, self.scope.values)
+            query = self.query(call)
             if query is None or query.write or query.model == "?" or not query.models_only:
                 continue
             if not all(method in UNBOUNDED_METHODS for method in query.methods):
@@ -1025,7 +1034,7 @@ class _FunctionScan:
             if isinstance(func, Name) and "." not in func.dotted:
                 return None
             return "any", method
-        query = recognise_query(self.module, call, self.scope.values)
+        query = self.query(call)
         if query is not None and query.orm == "django" and query.methods[-1] in WRITE_METHODS \
                 and query.methods[-1] not in ("get_or_create", "values", "insert"):
             return "django", query.methods[-1]
@@ -1065,19 +1074,21 @@ class _FunctionScan:
 
     def _cached(self) -> bool:
         """The function's result is memoised (`@lru_cache`, `@cached_property`): its body runs once."""
-        return any(any(name in _text(decorator) for name in CACHE_DECORATORS) for decorator in self.fn.decorators)
+        if self._is_cached is None:
+            self._is_cached = any(any(name in _text(decorator) for name in CACHE_DECORATORS)
+                                  for decorator in self.fn.decorators)
+        return self._is_cached
 
     def connects(self) -> Iterator[CallSite]:
-        cached = self._cached()
-        module_level = {target for assign in self.module.assigns for target in assign.targets}
         for call in self.scope.calls:
             driver = _connect_callee(self.module, call)
             if driver is None:
                 continue
-            stored = self._stored_once(call, module_level)
+            module_level = {target for assign in self.module.assigns for target in assign.targets}
+            cached = self._cached() or self._stored_once(call, module_level)
             yield self.site("db_connect", driver, call.span, self.scope.in_any_loop(call.span), {
                 "driver": driver, "what": CONNECT_CALLEES[driver], "pooling": _pooling(call),
-                "cached": "true" if cached or stored else ""})
+                "cached": "true" if cached else ""})
 
     def _stored_once(self, call: Call, module_level: set[str]) -> bool:
         """The result goes to a module global (`global _engine`) or an attribute outside `__init__`: a lazy

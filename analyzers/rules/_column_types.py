@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from analyzers.model import Column, Location, Table, TableDeclaration
+from analyzers.model import Column, Location, Project, Table, TableDeclaration
 
 # Frameworks whose model columns are SQLAlchemy type expressions (a fix may rewrite them).
 SQLALCHEMY_FRAMEWORKS = frozenset({"sqlalchemy", "flask-sqlalchemy", "sqlmodel"})
@@ -48,6 +48,56 @@ class TypeText:
 
     def positional(self) -> list[str]:
         return [part.strip() for part in self.arguments.split(",") if part.strip() and "=" not in part]
+
+
+@dataclass(slots=True)
+class ColumnSite:
+    """One column declaration and every table that has it: a mixin's or abstract base's column shared by several
+    tables is one place to change, so it is reported once (the owning table first when one declares it)."""
+
+    column: Column
+    tables: list[Table]
+
+    @property
+    def table(self) -> Table:
+        return self.tables[0]
+
+    @property
+    def label(self) -> str:
+        if len(self.tables) == 1:
+            return f"{self.table.name}.{self.column.name}"
+        return f"{self.column.name} (in {', '.join(table.name for table in self.tables)})"
+
+    @property
+    def entity(self) -> str:
+        """The fingerprint entity: the table's column, or the mixin's (stable as tables start using it)."""
+        if self.column.origin != "inherited":
+            return f"{self.table.name}.{self.column.name}"
+        owner = (self.column.origin_detail or "").split(" (", 1)[0] or self.table.name
+        return f"{owner}.{self.column.name}"
+
+
+def column_sites(project: Project) -> list[ColumnSite]:
+    """Every column of every managed table, columns declared once for several tables grouped together."""
+    sites: dict[tuple[object, ...], ColumnSite] = {}
+    by_place: dict[tuple[object, ...], ColumnSite] = {}
+    for own in (True, False):
+        for table in project.tables.values():
+            if not table.managed:
+                continue
+            for column in table.columns.values():
+                if (column.origin != "inherited") != own or column.origin == "framework":
+                    continue
+                place = (column.location.path, column.location.span.start, column.name) if column.location \
+                    else (table.name, column.name)
+                site = by_place.get(place) if not own else None
+                if site is not None:
+                    site.tables.append(table)
+                    continue
+                site = ColumnSite(column, [table])
+                sites[(table.name, column.name)] = site
+                by_place.setdefault(place, site)
+    return list(sites.values())
 
 
 def declaration_of(table: Table, column: Column) -> TableDeclaration | None:

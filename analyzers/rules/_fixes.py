@@ -99,11 +99,13 @@ def model_timestamp_line(declaration: TableDeclaration, column: str, kind: str,
                 f"server_default={func}.now(){update})\n")
     if style == "sqlmodel":
         field_call = planner.name("sqlmodel.Field")
+        column_call = planner.name("sqlalchemy.Column")
+        column_type = planner.name("sqlalchemy.DateTime")
         func = planner.name("sqlalchemy.func")
         datetime_type = planner.name("datetime.datetime")
-        update = f', "onupdate": {func}.now()' if kind == "updated" else ""
-        return (f'{indent}{column}: {datetime_type} | None = {field_call}(default=None, '
-                f'sa_column_kwargs={{"server_default": {func}.now(){update}}})\n')
+        update = f", onupdate={func}.now()" if kind == "updated" else ""
+        return (f"{indent}{column}: {datetime_type} | None = {field_call}(default=None, sa_column={column_call}("
+                f"{column_type}(timezone=True), server_default={func}.now(){update}, nullable=False))\n")
     return None
 
 

@@ -51,6 +51,7 @@ from analyzers.rules._column_types import (
     TypeText,
     annotation_of,
     column_location,
+    column_sites,
     declaration_of,
     name_words,
     written_type,
@@ -84,23 +85,18 @@ def check(project: Project, options: BaseModel) -> Iterator[Finding]:
     assert isinstance(options, Options)
     money = {name.lower() for name in options.names}
     suffixes = {suffix.lower() for suffix in options.suffixes}
-    for table in project.tables.values():
-        if not table.managed:
+    for site in column_sites(project):
+        table, column = site.table, site.column
+        if TypeText.of(column.type).name not in FLOAT_TYPES or not is_money_name(column.name, money, suffixes):
             continue
-        for column in table.columns.values():
-            if column.origin == "framework" or TypeText.of(column.type).name not in FLOAT_TYPES:
-                continue
-            if not is_money_name(column.name, money, suffixes):
-                continue
-            location = column_location(table, column)
-            if location is None:
-                continue
-            declaration = declaration_of(table, column)
-            yield RULE.finding(
-                f"{table.name}.{column.name} holds money in {described(column)}: binary floating point cannot "
-                f"represent most cents exactly; use {suggestion(project, column, declaration, options)}",
-                location, f"{table.name}.{column.name}",
-                fix=numeric_fix(table, column, declaration, options))
+        location = column_location(table, column)
+        if location is None:
+            continue
+        declaration = declaration_of(table, column)
+        yield RULE.finding(
+            f"{site.label} holds money in {described(column)}: binary floating point cannot represent most "
+            f"cents exactly; use {suggestion(project, column, declaration, options)}",
+            location, site.entity, fix=numeric_fix(table, column, declaration, options))
 
 
 def is_money_name(name: str, money: set[str], suffixes: set[str]) -> bool:

@@ -54,6 +54,7 @@ from analyzers.rules._column_types import (
     TypeText,
     annotation_of,
     column_location,
+    column_sites,
     dialect_name,
     written_type,
 )
@@ -72,17 +73,11 @@ class Options(BaseModel):
 
 def check(project: Project, options: BaseModel) -> Iterator[Finding]:
     assert isinstance(options, Options)
-    for table in project.tables.values():
-        if not table.managed:
-            continue
-        for column in table.columns.values():
-            if column.origin == "framework":
-                continue
-            message = problem(project, column, options)
-            location = column_location(table, column)
-            if message is None or location is None:
-                continue
-            yield RULE.finding(f"{table.name}.{column.name} {message}", location, f"{table.name}.{column.name}")
+    for site in column_sites(project):
+        message = problem(project, site.column, options)
+        location = column_location(site.table, site.column)
+        if message is not None and location is not None:
+            yield RULE.finding(f"{site.label} {message}", location, site.entity)
 
 
 def problem(project: Project, column: Column, options: Options) -> str | None:

@@ -39,25 +39,37 @@ from collections.abc import Iterator
 
 from pydantic import BaseModel
 
-from analyzers.model import Finding, ForeignKey, Project, Table
+from analyzers.model import Finding, ForeignKey, Location, Project, Table
 from analyzers.rules import Rule
 
 
 def check(project: Project, options: BaseModel) -> Iterator[Finding]:
-    for table in project.tables.values():
+    for location, found in unruled_foreign_keys(project).items():
+        table, foreign_key = found[0]
+        columns = ", ".join(foreign_key.columns)
+        if len(found) == 1:
+            label, entity = f"{table.name}.{columns}", f"{table.name}.{','.join(foreign_key.columns)}"
+        else:  # a mixin's foreign key: one declaration shared by several tables, one finding
+            label = f"{columns} (in {', '.join(item[0].name for item in found)})"
+            entity = f"{location.path}:{','.join(foreign_key.columns)}"
+        yield RULE.finding(
+            f"{label} references {target(foreign_key)} with no ON DELETE rule: deleting a referenced row fails "
+            f"while rows point at it (NO ACTION){advice(table)}", location, entity)
+
+
+def unruled_foreign_keys(project: Project) -> dict[Location, list[tuple[Table, ForeignKey]]]:
+    """Foreign-key constraints without ON DELETE, by where they are declared."""
+    found: dict[Location, list[tuple[Table, ForeignKey]]] = {}
+    for table in sorted(project.tables.values(), key=lambda item: item.name):
         if not table.managed:
             continue
         for foreign_key in table.foreign_keys:
             if foreign_key.kind != "constraint" or foreign_key.on_delete or declared_by_django(table, foreign_key):
                 continue
             location = foreign_key.location or (table.primary.location if table.primary else None)
-            if location is None:
-                continue
-            columns = ", ".join(foreign_key.columns)
-            yield RULE.finding(
-                f"{table.name}.{columns} references {target(foreign_key)} with no ON DELETE rule: deleting a "
-                f"referenced row fails while rows point at it (NO ACTION){advice(table)}",
-                location, f"{table.name}.{','.join(foreign_key.columns)}")
+            if location is not None:
+                found.setdefault(location, []).append((table, foreign_key))
+    return found
 
 
 def declared_by_django(table: Table, foreign_key: ForeignKey) -> bool:

@@ -58,9 +58,11 @@ from analyzers.rules import Rule
 from analyzers.rules._column_types import (
     MYSQL_LIKE,
     SQLALCHEMY_FRAMEWORKS,
+    ColumnSite,
     TypeText,
     annotation_of,
     column_location,
+    column_sites,
     declaration_of,
     dialect_name,
     written_type,
@@ -88,15 +90,12 @@ def check(project: Project, options: BaseModel) -> Iterator[Finding]:
         yield RULE.finding(
             "USE_TZ = False: Django stores and returns naive local datetimes; set USE_TZ = True (the default "
             "since Django 5.0) and convert the stored values", setting, "settings.USE_TZ")
-    for table in project.tables.values():
-        if not table.managed:
+    for site in column_sites(project):
+        if allowed(site.column.name, options.allow):
             continue
-        for column in table.columns.values():
-            if column.origin == "framework" or allowed(column.name, options.allow):
-                continue
-            finding = column_finding(project, table, column, options, django_naive=use_tz == "False")
-            if finding is not None:
-                yield finding
+        finding = column_finding(project, site, options, django_naive=use_tz == "False")
+        if finding is not None:
+            yield finding
 
 
 def allowed(name: str, patterns: list[str]) -> bool:
@@ -126,8 +125,8 @@ def type_reported(project: Project, column: Column, options: Options) -> bool:
     return True
 
 
-def column_finding(project: Project, table: Table, column: Column, options: Options,
-                   django_naive: bool) -> Finding | None:
+def column_finding(project: Project, site: ColumnSite, options: Options, django_naive: bool) -> Finding | None:
+    table, column = site.table, site.column
     reasons: list[str] = []
     kind = zone(column)
     if kind == "naive" and type_reported(project, column, options):
@@ -140,8 +139,7 @@ def column_finding(project: Project, table: Table, column: Column, options: Opti
         return None
     declaration = declaration_of(table, column)
     return RULE.finding(
-        f"{table.name}.{column.name}: {' and '.join(reasons)}; {advice(project, column, declaration)}",
-        location, f"{table.name}.{column.name}",
+        f"{site.label}: {' and '.join(reasons)}; {advice(project, column, declaration)}", location, site.entity,
         fix=timezone_fix(table, column, declaration) if len(reasons) == 1 and default is None else None)
 
 
