@@ -167,9 +167,13 @@ def source_roots(paths: Iterable[str]) -> tuple[str, ...]:
     """Folders (project-relative, "" for the root) that hold a marker of a Python project or app: a project
     in `backend/` imports `app.models`, not `backend.app.models`."""
     roots = {""}
-    for path in paths:
+    every = list(paths)
+    packages = {path.rpartition("/")[0] for path in every if path.rpartition("/")[2] == "__init__.py"}
+    for path in every:
         folder, _, name = path.rpartition("/")
-        if name in SOURCE_ROOT_MARKERS:
+        # A marker inside a package (Prefect's `prefect/server/database/alembic.ini`) does not start a new
+        # import root: the package's modules are still imported by their full dotted name.
+        if name in SOURCE_ROOT_MARKERS and folder not in packages:
             roots.add(folder)
     return tuple(sorted(roots, key=len, reverse=True))
 

@@ -6,17 +6,19 @@ edit and `check` again: only the edited file is re-extracted; resolution and rul
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import os
+import pickle
 import traceback
-from collections.abc import Callable, Iterable
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from tree_sitter import Tree
 
-from analyzers.cache import FactCache, dumps, gc_paused, loads
+from analyzers.cache import LOAD_ERRORS, FactCache, dumps, gc_paused, loads
 from analyzers.config import Config, code_matches
 from analyzers.discovery import MAX_FILE_BYTES, discover, language_of, module_name, source_roots
 from analyzers.extract import digest, extract_file
@@ -27,8 +29,9 @@ from analyzers.resolve import ModelBuilder
 from analyzers.rules import Rule, all_rules
 from analyzers.suppressions import UNUSED_CODE, apply_suppressions
 
-# Below this many files to extract, worker processes cost more to start than they save.
-PARALLEL_THRESHOLD = 150
+# Below this many files to extract, a helper process costs more (start-up, shipping facts back) than it
+# saves; above it, one more helper per this many files, up to the CPUs available.
+PARALLEL_THRESHOLD = 64
 
 Progress = Callable[[int, int], None]
 
@@ -70,7 +73,9 @@ class Workspace:
         """Discover and extract every file under `paths` (default: the root)."""
         with gc_paused():
             self._scan(paths, progress, cancelled, jobs)
-        gc.freeze()  # facts live as long as the workspace: later collections need not traverse them again
+            # Facts live as long as the workspace: later collections need not traverse them again. Frozen
+            # before the collector is back on, or its first collection walks every object just built.
+            gc.freeze()
 
     def _scan(self, paths: Iterable[Path] | None, progress: Progress | None,
               cancelled: Callable[[], bool] | None, jobs: int | None) -> None:
@@ -95,13 +100,17 @@ class Workspace:
                 pending.append((relative, data))
         if progress is not None:
             progress(done, total)
+        extracted: dict[str, FileFacts] = {}
         for facts, pickled in self._extract_all(pending, jobs, cancelled):
-            self.files[facts.path] = facts
+            extracted[facts.path] = facts
             if self.cache is not None:
                 self.cache.put(facts, pickled)
             done += 1
             if progress is not None and (done % 25 == 0 or done == total):
                 progress(done, total)
+        for relative, _ in pending:  # in discovery order, whichever process extracted them first
+            if relative in extracted:
+                self.files[relative] = extracted[relative]
         if self.cache is not None:
             self.cache.retain(set(self.files))
             self.cache.save()
@@ -123,25 +132,19 @@ class Workspace:
             return None
 
     def _extract_all(self, pending: list[tuple[str, bytes]], jobs: int | None,
-                     cancelled: Callable[[], bool] | None):
-        workers = jobs if jobs is not None else (os.cpu_count() or 1)
-        if workers <= 1 or len(pending) < PARALLEL_THRESHOLD:
-            for relative, data in pending:
+                     cancelled: Callable[[], bool] | None) -> Iterator[tuple[FileFacts, bytes | None]]:
+        """Facts of every pending file (with their pickled form when a helper process made them), in no
+        particular order."""
+        work = [(relative, data, self.module_of(relative)) for relative, data in pending]
+        processes = jobs if jobs is not None else _available_cpus()
+        helpers = min(processes - 1, len(work) // PARALLEL_THRESHOLD)
+        if helpers <= 0:
+            for relative, data, module in work:
                 if cancelled is not None and cancelled():
                     return
-                yield extract_file(relative, data, module=self.module_of(relative)), None
+                yield extract_file(relative, data, module=module), None
             return
-        chunk = max(8, len(pending) // (workers * 8))
-        extractors()  # imported once here, inherited by forked workers instead of imported in each
-        with ProcessPoolExecutor(max_workers=workers) as pool:
-            paths = [relative for relative, _ in pending]
-            blobs = [data for _, data in pending]
-            modules = [self.module_of(relative) for relative in paths]
-            for blob in pool.map(_extract_pickled, paths, blobs, modules, chunksize=chunk):
-                if cancelled is not None and cancelled():
-                    pool.shutdown(wait=False, cancel_futures=True)
-                    return
-                yield loads(blob), blob
+        yield from _extract_in_parallel(work, helpers, cancelled)
 
     def update_file(self, relative: str, data: bytes, tree: Tree | None = None) -> FileFacts:
         """Re-extract one file (an edit in the editor, a change on disk).
@@ -245,10 +248,85 @@ class Workspace:
         return self._result
 
 
-def _extract_pickled(path: str, data: bytes, module: str) -> bytes:
-    """Extraction in a worker process, pickled the fast way (the default pickling of facts costs more than
+Work = list[tuple[str, bytes, str]]  # (path, content, module name) of files to extract
+
+
+def _available_cpus() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):  # not on Linux
+        return os.cpu_count() or 1
+
+
+def _chunks(count: int, processes: int) -> list[range]:
+    """Small enough that processes finish close together, large enough that handing out chunks stays cheap."""
+    size = min(32, max(4, count // (processes * 8)))
+    return [range(start, min(count, start + size)) for start in range(0, count, size)]
+
+
+def _extract_in_parallel(work: Work, helpers: int,
+                         cancelled: Callable[[], bool] | None) -> Iterator[tuple[FileFacts, bytes | None]]:
+    """Helper processes take chunks of files from the front, this process takes them from the back.
+
+    This process only takes a chunk it can still cancel in the pool (one no helper has started), so each chunk
+    is extracted exactly once, and nobody idles while work remains. What this process extracts itself is never
+    pickled and unpickled: shipping facts between processes costs almost as much as extracting them.
+    """
+    extractors()  # imported once here, inherited by the forked helpers instead of imported in each
+    chunks = _chunks(len(work), helpers + 1)
+    with ProcessPoolExecutor(max_workers=helpers) as pool:
+        futures: list[Future[list[bytes | None]]] = [
+            pool.submit(_extract_chunk, [work[index] for index in chunk]) for chunk in chunks]
+        front, back = 0, len(chunks) - 1
+        while front <= back:
+            if cancelled is not None and cancelled():
+                pool.shutdown(wait=False, cancel_futures=True)
+                return
+            if futures[front].done():
+                yield from _collect(futures[front], work, chunks[front])
+                front += 1
+            elif futures[back].cancel():
+                for index in chunks[back]:
+                    relative, data, module = work[index]
+                    yield extract_file(relative, data, module=module), None
+                back -= 1
+            else:  # the rest is in the helpers' hands
+                yield from _collect(futures[front], work, chunks[front])
+                front += 1
+
+
+def _collect(future: Future[list[bytes | None]], work: Work, chunk: range) -> Iterator[tuple[FileFacts, bytes | None]]:
+    """A helper's results; a file it could not deliver (facts too deep to pickle, a helper killed) is
+    extracted here."""
+    try:
+        blobs: list[bytes | None] = future.result()
+    except Exception:  # BrokenProcessPool and the like: the work is still to do
+        blobs = []
+    if len(blobs) != len(chunk):
+        blobs = [None] * len(chunk)
+    for index, blob in zip(chunk, blobs, strict=True):
+        facts = None
+        if blob is not None:
+            with contextlib.suppress(*LOAD_ERRORS):
+                facts = loads(blob)
+        if isinstance(facts, FileFacts):
+            yield facts, blob
+        else:
+            relative, data, module = work[index]
+            yield extract_file(relative, data, module=module), None
+
+
+def _extract_chunk(work: Work) -> list[bytes | None]:
+    """Extraction in a helper process, pickled the fast way (the default pickling of facts costs more than
     extracting them)."""
-    return dumps(extract_file(path, data, module=module))
+    blobs: list[bytes | None] = []
+    with gc_paused():  # everything built here is garbage once pickled: nothing for the collector to find
+        for relative, data, module in work:
+            try:
+                blobs.append(dumps(extract_file(relative, data, module=module)))
+            except (RecursionError, pickle.PicklingError):
+                blobs.append(None)
+    return blobs
 
 
 def _position(finding: Finding) -> tuple[int, int, str]:

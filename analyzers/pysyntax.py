@@ -9,6 +9,7 @@ cached on disk and shipped between processes.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 from tree_sitter import Node, Tree
@@ -278,6 +279,18 @@ _STRUCTURE_QUERY = """
 (raise_statement) @exit
 """
 
+_new_tuple = tuple.__new__
+
+
+def _ascii_span(node: Node) -> Span:
+    # tuple.__new__ directly: NamedTuple's own __new__ is a Python function, slow at a million spans
+    return _new_tuple(Span, (_new_tuple(Position, node.start_point), _new_tuple(Position, node.end_point)))
+
+
+def _ascii_position(point: tuple[int, int]) -> Position:
+    return _new_tuple(Position, point)
+
+
 _STATEMENT_TYPES = frozenset(
     {
         "expression_statement",
@@ -298,99 +311,184 @@ class _Builder:
         self.src = SourceText(data)
         self.module = module
         self.path = path
+        self.span: Callable[[Node], Span] = self.src.span
+        self.position: Callable[[tuple[int, int]], Position] = self.src.position
+        self.text: Callable[[Node], str] = self.src.text
+        if self.src.ascii:  # byte offsets are character offsets: slice one decoded string, no conversions
+            chars = data.decode("ascii")
+            self.text = lambda node: chars[node.start_byte : node.end_byte]
+            self.span = _ascii_span
+            self.position = _ascii_position
+        self._outermost: dict[int, Expr | None] = {}  # node id -> Expr of the outermost calls built
+        self._builders: dict[str, Callable[[Node, str, int], Expr | None]] = {
+            "identifier": self._identifier,
+            "attribute": self._attribute,
+            "call": self._call,
+            "string": self._string,
+            "concatenated_string": self._concatenated_string,
+            "integer": self._integer,
+            "float": self._float,
+            "true": self._constant,
+            "false": self._constant,
+            "none": self._constant,
+            "subscript": self._subscript,
+            "generic_type": self._subscript,
+            "type": self._type,
+            "list": self._sequence,
+            "tuple": self._sequence,
+            "set": self._sequence,
+            "expression_list": self._sequence,
+            "pattern_list": self._sequence,
+            "tuple_pattern": self._sequence,
+            "dictionary": self._dictionary,
+            "binary_operator": self._binary_operator,
+            "parenthesized_expression": self._first_child,
+            "await": self._first_child,
+            "lambda": self._lambda,
+            "keyword_argument": self._keyword_argument,
+        }
 
     # ---- expressions
+    #
+    # Summarising is the bulk of a cold scan, so these methods are written for speed: dispatch on the node
+    # type through a table, spans and texts through per-file fast paths (ASCII sources need no column
+    # conversion), and attribute chains of plain names read in one loop instead of one recursion per dot.
 
     def expr(self, node: Node | None, depth: int = 0) -> Expr | None:
         if node is None:
             return None
-        span = self.src.span(node)
         kind = node.type
         if depth > 40:
-            return Raw(span, kind, self.src.text(node)[:200])
-        if kind == "identifier":
-            return Name(span, self.src.text(node))
-        if kind == "attribute":
-            obj = self.expr(node.child_by_field_name("object"), depth + 1)
-            attr_node = node.child_by_field_name("attribute")
-            attr = self.src.text(attr_node) if attr_node is not None else ""
-            if isinstance(obj, Name):
-                return Name(span, f"{obj.dotted}.{attr}")
-            if obj is None:
-                return Raw(span, kind, self.src.text(node)[:200])
-            return Attr(span, obj, attr)
-        if kind == "call":
-            return self.call(node, depth)
-        if kind == "string":
-            return self.string(node, span)
-        if kind == "concatenated_string":
-            parts = [self.expr(child, depth + 1) for child in node.named_children]
-            if all(isinstance(part, Const) for part in parts):
-                return Const(span, "".join(str(part.value) for part in parts if isinstance(part, Const)))
-            return FString(span, self.src.text(node))
-        if kind == "integer":
-            text = self.src.text(node).replace("_", "")
-            try:
-                return Const(span, int(text, 0))
-            except ValueError:
-                return Raw(span, kind, text)
-        if kind == "float":
-            try:
-                return Const(span, float(self.src.text(node).replace("_", "")))
-            except ValueError:
-                return Raw(span, kind, self.src.text(node))
-        if kind in ("true", "false"):
-            return Const(span, kind == "true")
-        if kind == "none":
-            return Const(span, None)
-        if kind in ("subscript", "generic_type"):
-            return self.subscript(node, span, depth)
-        if kind == "type":
-            inner = node.named_children[0] if node.named_children else None
-            return self.expr(inner, depth + 1) if inner is not None else None
-        if kind in ("list", "tuple", "set", "expression_list", "pattern_list", "tuple_pattern"):
-            items = tuple(e for e in (self.expr(child, depth + 1) for child in node.named_children) if e)
-            return Seq(span, "tuple" if kind in ("expression_list", "pattern_list", "tuple_pattern") else kind,
-                       items)
-        if kind == "dictionary":
-            keys: list[Expr] = []
-            values: list[Expr] = []
-            for pair in node.named_children:
-                if pair.type != "pair":
-                    continue
-                key = self.expr(pair.child_by_field_name("key"), depth + 1)
-                value = self.expr(pair.child_by_field_name("value"), depth + 1)
-                if key is not None and value is not None:
-                    keys.append(key)
-                    values.append(value)
-            return Seq(span, "dict", tuple(values), tuple(keys))
-        if kind == "binary_operator":
-            left = self.expr(node.child_by_field_name("left"), depth + 1)
-            right = self.expr(node.child_by_field_name("right"), depth + 1)
-            operator = node.child_by_field_name("operator")
-            if left is not None and right is not None:
-                return BinOp(span, self.src.text(operator) if operator else "?", left, right)
-        if kind == "parenthesized_expression" and node.named_children:
-            return self.expr(node.named_children[0], depth + 1)
-        if kind == "lambda":
-            body = self.expr(node.child_by_field_name("body"), depth + 1)
-            if body is not None:
-                return Lambda(span, body)
-        if kind == "await" and node.named_children:
-            return self.expr(node.named_children[0], depth + 1)
-        if kind == "keyword_argument":
-            return self.expr(node.child_by_field_name("value"), depth + 1)
-        return Raw(span, kind, self.src.text(node)[:300])
+            return Raw(self.span(node), kind, self.text(node)[:200])
+        build = self._builders.get(kind)
+        if build is None:
+            return Raw(self.span(node), kind, self.text(node)[:300])
+        return build(node, kind, depth)
+
+    def outermost_call(self, node: Node) -> Expr | None:
+        """An outermost call's `Expr`, kept so that an assignment, return or loop holding the very same call
+        shares it instead of building it again (expressions are immutable)."""
+        expr = self.expr(node)
+        self._outermost[node.id] = expr
+        return expr
+
+    def shared_expr(self, node: Node | None) -> Expr | None:
+        if node is None:
+            return None
+        found = self._outermost.get(node.id)
+        return found if found is not None else self.expr(node)
+
+    def _raw(self, node: Node, kind: str) -> Expr:
+        return Raw(self.span(node), kind, self.text(node)[:300])
+
+    def _identifier(self, node: Node, kind: str, depth: int) -> Expr | None:
+        return Name(self.span(node), self.text(node))
+
+    def _attribute(self, node: Node, kind: str, depth: int) -> Expr | None:
+        # `a.b.c`: walk down the chain; when it ends in a plain name within the depth limit, the result is
+        # the one dotted `Name` the recursive reading below would build, without its discarded inner parts.
+        parts: list[str] = []
+        current: Node | None = node
+        while current is not None and current.type == "attribute" and depth + len(parts) < 40:
+            attr_node = current.child_by_field_name("attribute")
+            parts.append(self.text(attr_node) if attr_node is not None else "")
+            current = current.child_by_field_name("object")
+        if current is not None and current.type == "identifier" and depth + len(parts) <= 40:
+            parts.append(self.text(current))
+            parts.reverse()
+            return Name(self.span(node), ".".join(parts))
+        obj = self.expr(node.child_by_field_name("object"), depth + 1)
+        attr_node = node.child_by_field_name("attribute")
+        attr = self.text(attr_node) if attr_node is not None else ""
+        if isinstance(obj, Name):
+            return Name(self.span(node), f"{obj.dotted}.{attr}")
+        if obj is None:
+            return Raw(self.span(node), kind, self.text(node)[:200])
+        return Attr(self.span(node), obj, attr)
+
+    def _concatenated_string(self, node: Node, kind: str, depth: int) -> Expr | None:
+        parts = [self.expr(child, depth + 1) for child in node.named_children]
+        if all(isinstance(part, Const) for part in parts):
+            return Const(self.span(node), "".join(str(part.value) for part in parts if isinstance(part, Const)))
+        return FString(self.span(node), self.text(node))
+
+    def _integer(self, node: Node, kind: str, depth: int) -> Expr | None:
+        text = self.text(node).replace("_", "")
+        try:
+            return Const(self.span(node), int(text, 0))
+        except ValueError:
+            return Raw(self.span(node), kind, text)
+
+    def _float(self, node: Node, kind: str, depth: int) -> Expr | None:
+        try:
+            return Const(self.span(node), float(self.text(node).replace("_", "")))
+        except ValueError:
+            return Raw(self.span(node), kind, self.text(node))
+
+    def _constant(self, node: Node, kind: str, depth: int) -> Expr | None:
+        return Const(self.span(node), True if kind == "true" else False if kind == "false" else None)
+
+    def _type(self, node: Node, kind: str, depth: int) -> Expr | None:
+        children = node.named_children
+        return self.expr(children[0], depth + 1) if children else None
+
+    def _sequence(self, node: Node, kind: str, depth: int) -> Expr | None:
+        expr = self.expr
+        items = tuple(e for e in [expr(child, depth + 1) for child in node.named_children] if e)
+        return Seq(self.span(node), "tuple" if kind in ("expression_list", "pattern_list", "tuple_pattern") else kind,
+                   items)
+
+    def _dictionary(self, node: Node, kind: str, depth: int) -> Expr | None:
+        keys: list[Expr] = []
+        values: list[Expr] = []
+        for pair in node.named_children:
+            if pair.type != "pair":
+                continue
+            key = self.expr(pair.child_by_field_name("key"), depth + 1)
+            value = self.expr(pair.child_by_field_name("value"), depth + 1)
+            if key is not None and value is not None:
+                keys.append(key)
+                values.append(value)
+        return Seq(self.span(node), "dict", tuple(values), tuple(keys))
+
+    def _binary_operator(self, node: Node, kind: str, depth: int) -> Expr | None:
+        left = self.expr(node.child_by_field_name("left"), depth + 1)
+        right = self.expr(node.child_by_field_name("right"), depth + 1)
+        operator = node.child_by_field_name("operator")
+        if left is not None and right is not None:
+            return BinOp(self.span(node), self.text(operator) if operator else "?", left, right)
+        return self._raw(node, kind)
+
+    def _first_child(self, node: Node, kind: str, depth: int) -> Expr | None:
+        """Parentheses and `await` stand for the expression inside them."""
+        children = node.named_children
+        return self.expr(children[0], depth + 1) if children else self._raw(node, kind)
+
+    def _lambda(self, node: Node, kind: str, depth: int) -> Expr | None:
+        body = self.expr(node.child_by_field_name("body"), depth + 1)
+        return Lambda(self.span(node), body) if body is not None else self._raw(node, kind)
+
+    def _keyword_argument(self, node: Node, kind: str, depth: int) -> Expr | None:
+        return self.expr(node.child_by_field_name("value"), depth + 1)
+
+    def _string(self, node: Node, kind: str, depth: int) -> Expr | None:
+        return self.string(node, self.span(node))
+
+    def _subscript(self, node: Node, kind: str, depth: int) -> Expr | None:
+        return self.subscript(node, self.span(node), depth)
+
+    def _call(self, node: Node, kind: str, depth: int) -> Expr | None:
+        return self.call(node, depth)
 
     def string(self, node: Node, span: Span) -> Expr:
-        is_fstring = any(child.type == "interpolation" for child in node.named_children)
-        if is_fstring:
-            return FString(span, self.src.text(node))
-        content = "".join(
-            self.src.text(child) for child in node.named_children if child.type in ("string_content",
-                                                                                      "escape_sequence")
-        )
-        return Const(span, content)
+        content: list[str] = []
+        for child in node.named_children:
+            kind = child.type
+            if kind == "interpolation":
+                return FString(span, self.text(node))
+            if kind == "string_content" or kind == "escape_sequence":
+                content.append(self.text(child))
+        return Const(span, "".join(content))
 
     def subscript(self, node: Node, span: Span, depth: int) -> Expr:
         if node.type == "generic_type":
@@ -415,28 +513,31 @@ class _Builder:
         return Subscript(span, value or Raw(span, "subscript", ""), tuple(index))
 
     def call(self, node: Node, depth: int) -> Expr:
-        span = self.src.span(node)
-        func = self.expr(node.child_by_field_name("function"), depth + 1)
+        span = self.span(node)
+        expr = self.expr
+        text = self.text
+        func = expr(node.child_by_field_name("function"), depth + 1)
         arguments = node.child_by_field_name("arguments")
         args: list[Expr] = []
         kwargs: list[tuple[str, Expr]] = []
         star = False
         close = span.end
         if arguments is not None:
-            close = self.src.position(arguments.end_point)
-            close = Position(close.line, max(0, close.column - 1))
+            line, column = self.position(arguments.end_point)
+            close = _new_tuple(Position, (line, column - 1 if column > 0 else 0))
             for child in arguments.named_children:
-                if child.type == "keyword_argument":
+                kind = child.type
+                if kind == "keyword_argument":
                     key = child.child_by_field_name("name")
-                    value = self.expr(child.child_by_field_name("value"), depth + 1)
+                    value = expr(child.child_by_field_name("value"), depth + 1)
                     if key is not None and value is not None:
-                        kwargs.append((self.src.text(key), value))
-                elif child.type in ("list_splat", "dictionary_splat"):
+                        kwargs.append((text(key), value))
+                elif kind == "list_splat" or kind == "dictionary_splat":
                     star = True
-                elif child.type != "comment":
-                    expr = self.expr(child, depth + 1)
-                    if expr is not None:
-                        args.append(expr)
+                elif kind != "comment":
+                    argument = expr(child, depth + 1)
+                    if argument is not None:
+                        args.append(argument)
         if func is None:
             func = Raw(span, "callee", "")
         return Call(span, func, tuple(args), tuple(kwargs), close, star)
@@ -450,9 +551,9 @@ class _Builder:
         keyword_only = False
         for child in node.named_children:
             kind = child.type
-            span = self.src.span(child)
+            span = self.span(child)
             if kind == "identifier":
-                params.append(Param(self.src.text(child), None, None,
+                params.append(Param(self.text(child), None, None,
                                     "keyword_only" if keyword_only else "positional", span))
             elif kind in ("typed_parameter", "default_parameter", "typed_default_parameter"):
                 name_node = child.child_by_field_name("name")
@@ -462,21 +563,21 @@ class _Builder:
                     continue
                 if name_node.type in ("list_splat_pattern", "dictionary_splat_pattern"):
                     inner = name_node.named_children[0] if name_node.named_children else name_node
-                    params.append(Param(self.src.text(inner), self.expr(child.child_by_field_name("type")),
+                    params.append(Param(self.text(inner), self.expr(child.child_by_field_name("type")),
                                         None, "var_positional" if name_node.type == "list_splat_pattern"
                                         else "var_keyword", span))
                     keyword_only = True
                     continue
-                params.append(Param(self.src.text(name_node), self.expr(child.child_by_field_name("type")),
+                params.append(Param(self.text(name_node), self.expr(child.child_by_field_name("type")),
                                     self.expr(child.child_by_field_name("value")),
                                     "keyword_only" if keyword_only else "positional", span))
             elif kind == "list_splat_pattern":
                 inner = child.named_children[0] if child.named_children else child
-                params.append(Param(self.src.text(inner), None, None, "var_positional", span))
+                params.append(Param(self.text(inner), None, None, "var_positional", span))
                 keyword_only = True
             elif kind == "dictionary_splat_pattern":
                 inner = child.named_children[0] if child.named_children else child
-                params.append(Param(self.src.text(inner), None, None, "var_keyword", span))
+                params.append(Param(self.text(inner), None, None, "var_keyword", span))
             elif kind == "keyword_separator":
                 keyword_only = True
         return params
@@ -486,19 +587,19 @@ class _Builder:
         if left is None:
             return None
         if left.type in ("identifier", "attribute"):
-            targets: tuple[str, ...] = (self.src.text(left),)
+            targets: tuple[str, ...] = (self.text(left),)
         elif left.type in ("pattern_list", "tuple_pattern"):
-            targets = tuple(self.src.text(child) for child in left.named_children if child.type == "identifier")
+            targets = tuple(self.text(child) for child in left.named_children if child.type == "identifier")
         else:
             return None
         right = node.child_by_field_name("right")
-        value = self.expr(right) if right is not None and right.type != "assignment" else None
+        value = self.shared_expr(right) if right is not None and right.type != "assignment" else None
         if right is not None and right.type == "assignment":  # a = b = value
             inner = self.assign(right)
             if inner is not None:
                 targets = targets + inner.targets
                 value = inner.value
-        return Assign(targets, self.expr(node.child_by_field_name("type")), value, self.src.span(node))
+        return Assign(targets, self.expr(node.child_by_field_name("type")), value, self.span(node))
 
     def item_assign(self, node: Node) -> Assign | None:
         """An assignment to a subscript (`app.config["SECRET_KEY"] = ...`), which `assign` leaves out."""
@@ -506,7 +607,7 @@ class _Builder:
         right = node.child_by_field_name("right")
         if left is None or left.type != "subscript" or right is None or right.type == "assignment":
             return None
-        return Assign((self.src.text(left),), None, self.expr(right), self.src.span(node))
+        return Assign((self.text(left),), None, self.shared_expr(right), self.span(node))
 
     def except_clause(self, try_node: Node, clause: Node) -> ExceptClause:
         caught: Node | None = None
@@ -514,24 +615,25 @@ class _Builder:
         for child in clause.named_children:
             if child.type == "block":
                 break
-            caught = child
+            if child.type != "comment":
+                caught = child
         if caught is not None and caught.type == "as_pattern":
             target = next((child for child in caught.named_children if child.type == "as_pattern_target"), None)
-            name = self.src.text(target) if target is not None else None
+            name = self.text(target) if target is not None else None
             caught = caught.named_children[0] if caught.named_children else None
         while caught is not None and caught.type == "parenthesized_expression" and caught.named_children:
             caught = caught.named_children[0]
         if caught is None:
             types: tuple[str, ...] = ()
         elif caught.type == "tuple":
-            types = tuple(self.src.text(child) for child in caught.named_children if child.type != "comment")
+            types = tuple(self.text(child) for child in caught.named_children if child.type != "comment")
         else:
-            types = (self.src.text(caught),)
+            types = (self.text(caught),)
         block = next((child for child in clause.named_children if child.type == "block"), None)
         statements = tuple(child.type for child in block.named_children if child.type != "comment") \
             if block is not None else ()
-        return ExceptClause(types, name, self.src.span(clause), self.src.span(block if block is not None else clause),
-                            self.src.span(try_node), block is not None and _has_raise(block), statements)
+        return ExceptClause(types, name, self.span(clause), self.span(block if block is not None else clause),
+                            self.span(try_node), block is not None and _has_raise(block), statements)
 
     def decorators(self, node: Node) -> list[Expr]:
         parent = node.parent
@@ -549,8 +651,8 @@ class _Builder:
         """The span of a def/class including its decorators."""
         parent = node.parent
         if parent is not None and parent.type == "decorated_definition":
-            return Span(self.src.position(parent.start_point), self.src.position(node.end_point))
-        return self.src.span(node)
+            return Span(self.position(parent.start_point), self.position(node.end_point))
+        return self.span(node)
 
     def body_indent(self, body: Node | None) -> str:
         if body is None or not body.named_children:
@@ -680,10 +782,10 @@ def summarize(data: bytes, module: str, path: str, tree: Tree | None = None) -> 
         name_node = node.child_by_field_name("name")
         if name_node is None:
             continue
-        name = src.text(name_node)
+        name = b.text(name_node)
         prefix, owner = _qualname(node, src)
         parameters = node.child_by_field_name("parameters")
-        params_close = src.position(parameters.end_point) if parameters is not None else src.position(
+        params_close = b.position(parameters.end_point) if parameters is not None else b.position(
             name_node.end_point)
         params_close = Position(params_close.line, max(0, params_close.column - 1))
         first = node.children[0] if node.children else None
@@ -695,7 +797,7 @@ def summarize(data: bytes, module: str, path: str, tree: Tree | None = None) -> 
             returns=b.expr(node.child_by_field_name("return_type")),
             is_async=first is not None and first.type == "async",
             span=b.definition_span(node),
-            name_span=src.span(name_node),
+            name_span=b.span(name_node),
             params_close=params_close,
             owner=owner,
             body_indent=b.body_indent(node.child_by_field_name("body")),
@@ -708,7 +810,7 @@ def summarize(data: bytes, module: str, path: str, tree: Tree | None = None) -> 
         name_node = node.child_by_field_name("name")
         if name_node is None:
             continue
-        name = src.text(name_node)
+        name = b.text(name_node)
         prefix, _ = _qualname(node, src)
         bases: list[Expr] = []
         keywords: dict[str, Expr] = {}
@@ -719,7 +821,7 @@ def summarize(data: bytes, module: str, path: str, tree: Tree | None = None) -> 
                     key = child.child_by_field_name("name")
                     value = b.expr(child.child_by_field_name("value"))
                     if key is not None and value is not None:
-                        keywords[src.text(key)] = value
+                        keywords[b.text(key)] = value
                 else:
                     expr = b.expr(child)
                     if expr is not None:
@@ -746,7 +848,7 @@ def summarize(data: bytes, module: str, path: str, tree: Tree | None = None) -> 
             classes=[],
             methods=[],
             span=b.definition_span(node),
-            name_span=src.span(name_node),
+            name_span=b.span(name_node),
             body_end=Position(body_end_row, 0),
             body_indent=b.body_indent(body),
         )
@@ -785,24 +887,29 @@ def summarize(data: bytes, module: str, path: str, tree: Tree | None = None) -> 
         if not _is_outermost_call(node):
             continue
         fn = owner_function(node)
-        expr = b.expr(node)
+        if fn is None and _enclosing(node, ("class_definition", "function_definition")) is not None:
+            continue  # a call in a class body or a parameter default: no list keeps it
+        expr = b.outermost_call(node)
         if not isinstance(expr, Call):
             continue
         if fn is not None:
             fn.calls.append(expr)
-        elif _enclosing(node, ("class_definition", "function_definition")) is None:
+        else:
             module_calls.append(expr)
     for node in found.get("assign", []):
         if node.parent is not None and node.parent.type == "assignment":
             continue  # the inner part of a chained assignment
+        fn = owner_function(node)
+        module_level = fn is None and node.parent is not None and node.parent.type == "expression_statement" \
+            and _enclosing(node, ("class_definition",)) is None
+        if fn is None and not module_level:
+            continue  # class bodies keep their own assignments (above)
         assign = b.assign(node)
         if assign is None:
             continue
-        fn = owner_function(node)
         if fn is not None:
             fn.assigns.append(assign)
-        elif node.parent is not None and node.parent.type == "expression_statement" and _enclosing(
-                node, ("class_definition",)) is None:
+        else:
             module_assigns.append(assign)
     module_augmented = [
         assign for assign in (b.assign(node) for node in found.get("augassign", [])
@@ -818,27 +925,27 @@ def summarize(data: bytes, module: str, path: str, tree: Tree | None = None) -> 
         fn = owner_function(node)
         if fn is not None:
             value = node.named_children[0] if node.named_children else None
-            fn.returns_values.append(b.expr(value) if value is not None else None)
-            fn.exits.append(src.span(node))
+            fn.returns_values.append(b.shared_expr(value) if value is not None else None)
+            fn.exits.append(b.span(node))
     for node in found.get("exit", []):
         holder = owner_function(node)
         if holder is not None:
-            holder.exits.append(src.span(node))
+            holder.exits.append(b.span(node))
     for node in found.get("loop", []):
         holder = owner_function(node)
         if holder is not None:
-            holder.loops.append(src.span(node))
+            holder.loops.append(b.span(node))
             loop_iterable, loop_targets = _loop_source(node)
-            holder.loop_sources.append((src.span(node), b.expr(loop_iterable),
-                                        tuple(src.text(target) for target in loop_targets)))
+            holder.loop_sources.append((b.span(node), b.shared_expr(loop_iterable),
+                                        tuple(b.text(target) for target in loop_targets)))
     module_conditionals: list[tuple[str, Span]] = []
     for node in found.get("branch", []):
         holder = owner_function(node)
         if holder is not None:
-            holder.branches.append(tuple(src.span(body) for body in _branch_bodies(node)))
+            holder.branches.append(tuple(b.span(body) for body in _branch_bodies(node)))
         elif node.type == "if_statement" and _enclosing(node, ("class_definition",)) is None:
             condition = node.child_by_field_name("condition")
-            module_conditionals.append((src.text(condition)[:200] if condition is not None else "", src.span(node)))
+            module_conditionals.append((b.text(condition)[:200] if condition is not None else "", b.span(node)))
     module_excepts: list[ExceptClause] = []
     for node in found.get("try", []):
         holder = owner_function(node)
@@ -858,14 +965,14 @@ def summarize(data: bytes, module: str, path: str, tree: Tree | None = None) -> 
                 if clause.type == "with_clause":
                     for item in clause.named_children:
                         value = item.child_by_field_name("value")
-                        expr = b.expr(value if value is not None else item)
+                        expr = b.shared_expr(value if value is not None else item)
                         if isinstance(expr, Raw) and expr.kind == "as_pattern" and value is None:
                             inner = item.named_children[0] if item.named_children else None
                             target = inner.named_children[0] if inner is not None and inner.named_children else None
                             expr = b.expr(target) or expr
                         if expr is not None:
                             items.append(expr)
-            fn.withs.append((src.span(node), tuple(items)))
+            fn.withs.append((b.span(node), tuple(items)))
     for node in found.get("try", []):
         fn = owner_function(node)
         if fn is None:
@@ -876,17 +983,17 @@ def summarize(data: bytes, module: str, path: str, tree: Tree | None = None) -> 
             type_text = ""
             for child in clause.named_children:
                 if child.type != "block":
-                    type_text = src.text(child)
+                    type_text = b.text(child)
                     break
             block = next((child for child in clause.named_children if child.type == "block"), None)
-            reraises = block is not None and "raise" in src.text(block)
-            fn.handlers.append((type_text, src.span(clause), reraises))
+            reraises = block is not None and "raise" in b.text(block)
+            fn.handlers.append((type_text, b.span(clause), reraises))
 
     for fn in ordered_functions:
         fn.calls.sort(key=lambda call: (call.span.start.line, call.span.start.column))
 
     comments = [
-        Comment(node.start_point[0], src.position(node.start_point).column, src.text(node),
+        Comment(node.start_point[0], b.position(node.start_point).column, b.text(node),
                 own_line=_starts_its_line(src, node))
         for node in found.get("comment", [])
     ]
@@ -1009,30 +1116,57 @@ def _is_outermost_call(node: Node) -> bool:
 # --------------------------------------------------------------------------------------------- helpers for extractors
 
 
-def iter_calls(expr: Expr | None):
+def iter_calls(expr: Expr | None) -> Iterator[Call]:
     """Every call inside `expr`, outermost first (the callee chain and the arguments included)."""
-    if expr is None:
-        return
+    return iter(_calls_in(expr)) if expr is not None and type(expr) not in _LEAVES else iter(())
+
+
+# Expressions that hold no other expression.
+_LEAVES = frozenset({Name, Const, FString, Raw})
+
+
+def _calls_in(expr: Expr) -> list[Call]:
+    # Extractors walk every call of every function, several times over: exact type tests and a list are
+    # much cheaper than an `isinstance` chain in a generator. The order is `iter_calls`'s (depth first).
+    found: list[Call] = []
     stack: list[Expr] = [expr]
+    pop = stack.pop
+    push = stack.append
+    extend = stack.extend
     while stack:
-        current = stack.pop()
-        if isinstance(current, Call):
-            yield current
-            stack.extend(reversed([value for _, value in current.kwargs]))
-            stack.extend(reversed(current.args))
-            stack.append(current.func)
+        current = pop()
+        kind = type(current)
+        if kind is Call:
+            found.append(current)  # type: ignore[arg-type]
+            kwargs = current.kwargs  # type: ignore[attr-defined]
+            if kwargs:
+                extend([value for _, value in reversed(kwargs)])
+            args = current.args  # type: ignore[attr-defined]
+            if args:
+                extend(args[::-1])
+            push(current.func)  # type: ignore[attr-defined]
+        elif kind in _LEAVES:
+            continue
+        elif kind is Attr:
+            push(current.value)  # type: ignore[attr-defined]
+        elif isinstance(current, Call):  # a subclass: the general (slower) path
+            found.append(current)
+            extend(reversed([value for _, value in current.kwargs]))
+            extend(reversed(current.args))
+            push(current.func)
         elif isinstance(current, Attr):
-            stack.append(current.value)
+            push(current.value)
         elif isinstance(current, Subscript):
-            stack.extend(current.index)
-            stack.append(current.value)
+            extend(current.index)
+            push(current.value)
         elif isinstance(current, Seq):
-            stack.extend(current.items)
-            stack.extend(current.keys)
+            extend(current.items)
+            extend(current.keys)
         elif isinstance(current, BinOp):
-            stack.extend((current.right, current.left))
+            extend((current.right, current.left))
         elif isinstance(current, Lambda):
-            stack.append(current.body)
+            push(current.body)
+    return found
 
 
 def chain(expr: Expr | None) -> list[str]:

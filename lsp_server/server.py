@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import importlib
 import logging
+import multiprocessing
 import sys
 from typing import Any
 
@@ -189,5 +190,9 @@ _register_agent(server)
 
 def main() -> int:
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr, format="%(name)s: %(message)s")
+    # Large scans extract in worker processes. Forking this process (an event loop and several threads) can
+    # deadlock the children on a lock some thread held: start them from a clean, preloaded fork server instead.
+    multiprocessing.set_start_method("forkserver", force=True)
+    multiprocessing.set_forkserver_preload(["analyzers.extract"])
     server.start_io()
     return 0

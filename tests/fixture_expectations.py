@@ -19,7 +19,7 @@ def expected_findings(root: Path) -> set[tuple[str, int, str]]:
     """(path, 1-based line, code) for every `expect:` comment under `root`."""
     expected: set[tuple[str, int, str]] = set()
     for path in sorted(root.rglob("*")):
-        if not path.is_file() or path.suffix not in (".py", ".sql", ".ini", ".toml", ".cfg", ".txt"):
+        if not path.is_file() or not _may_expect(path):
             continue
         relative = path.relative_to(root).as_posix()
         for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
@@ -28,6 +28,13 @@ def expected_findings(root: Path) -> set[tuple[str, int, str]]:
                 for code in match.group(1).split(","):
                     expected.add((relative, number, code.strip()))
     return expected
+
+
+def _may_expect(path: Path) -> bool:
+    """Files that can carry `expect:` comments: sources and the committed config files the engine reads
+    (compose files, `.env.example`)."""
+    return path.suffix in (".py", ".sql", ".ini", ".toml", ".cfg", ".txt", ".yml", ".yaml") or (
+        path.name.startswith(".env") or path.name.startswith("env."))
 
 
 def actual_findings(root: Path, codes: set[str] | None = None) -> set[tuple[str, int, str]]:

@@ -340,13 +340,25 @@ def field_param(assign: Assign) -> Param:
 
 def walk(expr: Expr | None) -> Iterator[Expr]:
     """Every expression inside `expr`, itself included."""
-    if expr is None:
-        return
+    return iter(_walked(expr)) if expr is not None else iter(())
+
+
+def _walked(expr: Expr) -> list[Expr]:
+    # A list and exact type tests for the common shapes: extractors walk every expression of every file.
+    found: list[Expr] = []
     stack: list[Expr] = [expr]
     while stack:
         current = stack.pop()
-        yield current
-        if isinstance(current, Call):
+        found.append(current)
+        kind = type(current)
+        if kind is Name or kind is Const:
+            continue
+        if kind is Call:
+            stack.append(current.func)  # type: ignore[attr-defined]
+            stack.extend(current.args)  # type: ignore[attr-defined]
+            if current.kwargs:  # type: ignore[attr-defined]
+                stack.extend([value for _, value in current.kwargs])  # type: ignore[attr-defined]
+        elif isinstance(current, Call):
             stack.append(current.func)
             stack.extend(current.args)
             stack.extend(value for _, value in current.kwargs)
@@ -362,6 +374,7 @@ def walk(expr: Expr | None) -> Iterator[Expr]:
             stack.extend((current.left, current.right))
         elif isinstance(current, Lambda):
             stack.append(current.body)
+    return found
 
 
 def names_in(expr: Expr | None) -> set[str]:
@@ -409,6 +422,9 @@ class BodyFacts:
     # Every return is a list fixed in code (constants, an Enum's members) and nothing is queried: the
     # response cannot grow with the data, whatever the declared type says.
     fixed: bool = False
+    # Names the body clamps to a maximum (`limit = min(limit, 100)`, `paginate(per_page=n, max_per_page=50)`),
+    # with the bound as written.
+    clamps: dict[str, str] = field(default_factory=dict)
 
 
 def analyze_body(module: Module, fn: Function, path: str) -> BodyFacts:
@@ -446,7 +462,8 @@ class _Body:
             value is not None and self.fixed_value(value, 0) for value in self.fn.returns_values)
         if fixed and returns == "collection":
             returns, detail = "unknown", "a list fixed in code"
-        return BodyFacts(returns, detail, list(dict.fromkeys(pagination)), cap, queries, arguments, helpers, fixed)
+        return BodyFacts(returns, detail, list(dict.fromkeys(pagination)), cap, queries, arguments, helpers, fixed,
+                         body_clamps(self.fn))
 
     def fixed_value(self, expr: Expr, depth: int) -> bool:
         """Constants, literals of constants, ALL_CAPS module constants, and lists built from them or from an
@@ -730,6 +747,65 @@ class _Body:
         if key is not None and key not in arguments:
             arguments[key] = Parameter(key, "query", None, expr_text(default) if default is not None else None,
                                        Location(self.path, call.span))
+
+
+def body_clamps(fn: Function) -> dict[str, str]:
+    """Names a function bounds from above: `min(x, 100)` (in an assignment or inline), `x = 100` (the usual
+    `if x > 100: x = 100`), and `paginate(per_page=x)`, which Flask-SQLAlchemy caps (`max_per_page`, 100 by
+    default). A request argument read inside the `min(...)` is bounded under its own name too."""
+    clamps: dict[str, str] = {}
+    computed: dict[str, int] = {}  # name -> the line where it first gets a value that is not a constant
+    for assign in sorted(fn.assigns, key=lambda item: (item.span.start.line, item.span.start.column)):
+        target = assign.targets[0] if len(assign.targets) == 1 else ""
+        constant = isinstance(assign.value, Const) and isinstance(assign.value.value, int) and \
+            not isinstance(assign.value.value, bool)
+        if target and not constant:
+            computed.setdefault(target, assign.span.start.line)
+        elif target and (any(param.name == target for param in fn.params) or target in computed):
+            clamps.setdefault(target, expr_text(assign.value))  # `if limit > 100: limit = 100`
+        for call in iter_calls(assign.value):
+            bound = _min_bound(call)
+            if bound is not None and target and "." not in target:
+                clamps.setdefault(target, bound)
+    for expr in function_exprs(fn):
+        for call in iter_calls(expr):
+            bound = _min_bound(call)
+            if bound is not None:
+                for argument in call.args:
+                    for name in names_in(argument) - {"request", "int", "min", "max"}:
+                        clamps.setdefault(name, bound)
+                    for inner in iter_calls(argument):
+                        if isinstance(inner.func, Name) and inner.func.dotted in REQUEST_GETTERS and inner.args:
+                            key = const_str(inner.args[0])
+                            if key is not None:
+                                clamps.setdefault(key, bound)
+            elif callee(call) == "paginate":
+                per_page = call.kwarg("per_page")
+                maximum = call.kwarg("max_per_page")
+                if per_page is not None and not (isinstance(maximum, Const) and maximum.value is None):
+                    bound = expr_text(maximum) if maximum is not None else "100 (paginate's max_per_page)"
+                    for name in names_in(per_page) - {"request", "int"}:
+                        clamps.setdefault(name, bound)
+    for assign in fn.assigns:  # `n = request.args.get("limit")` clamped as `n`: the query argument is bounded
+        if len(assign.targets) == 1 and assign.targets[0] in clamps:
+            for inner in iter_calls(assign.value):
+                if isinstance(inner.func, Name) and inner.func.dotted in REQUEST_GETTERS and inner.args:
+                    key = const_str(inner.args[0])
+                    if key is not None:
+                        clamps.setdefault(key, clamps[assign.targets[0]])
+    return clamps
+
+
+def _min_bound(call: Call) -> str | None:
+    """`min(x, 100)` → "100": the constant (or ALL_CAPS name) a `min` caps its other arguments with."""
+    if not isinstance(call.func, Name) or call.func.dotted != "min" or len(call.args) < 2:
+        return None
+    for argument in call.args:
+        if isinstance(argument, Const) and isinstance(argument.value, int) and not isinstance(argument.value, bool):
+            return str(argument.value)
+        if isinstance(argument, (Name, Attr)) and _is_constant_name(expr_text(argument)):
+            return expr_text(argument)
+    return None
 
 
 def _slice_bounds(expr: Subscript) -> list[Raw]:

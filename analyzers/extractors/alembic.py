@@ -19,7 +19,7 @@ from __future__ import annotations
 import heapq
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from analyzers.extractors.sql import Replay, SchemaOp, apply_ops, ops_from_sql, register_tables
 from analyzers.facts import SourceFile
@@ -526,24 +526,64 @@ def order_revisions(revisions: Iterable[AlembicRevision]) -> tuple[list[AlembicR
     return ordered, heads
 
 
+def histories(revisions: Iterable[AlembicRevision]) -> list[list[AlembicRevision]]:
+    """Revisions grouped into independent histories: one per versions folder, unless revisions of one folder
+    revise those of another (one environment with several version locations). Prefect keeps a PostgreSQL and
+    a SQLite history that reuse revision ids; MLflow has a tracking and an auth database."""
+    by_folder: dict[str, list[AlembicRevision]] = {}
+    for revision in revisions:
+        by_folder.setdefault(revision.path.rpartition("/")[0], []).append(revision)
+    ids = {folder: {revision.revision for revision in found} for folder, found in by_folder.items()}
+    group = {folder: folder for folder in by_folder}
+
+    def find(folder: str) -> str:
+        while group[folder] != folder:
+            folder = group[folder]
+        return folder
+
+    for folder, found in by_folder.items():
+        for parent in {parent for revision in found for parent in revision.down_revisions} - ids[folder]:
+            for other, known in ids.items():
+                if parent in known:
+                    group[find(other)] = find(folder)
+    joined: dict[str, list[AlembicRevision]] = {}
+    for folder in sorted(by_folder):
+        joined.setdefault(find(folder), []).extend(by_folder[folder])
+    return list(joined.values())
+
+
 def resolve(builder: ModelBuilder) -> None:
     revisions = [revision for _, revision in builder.records(AlembicRevision)]
     if not revisions:
         return
     project = builder.project
     project.stacks.add("alembic")
+    # The biggest history is the application's: its head and folder are where a fix writes by default.
+    for history in sorted(histories(revisions), key=len):
+        _replay_history(builder, history)
+
+
+def _replay_history(builder: ModelBuilder, revisions: list[AlembicRevision]) -> None:
+    project = builder.project
     ordered, heads = order_revisions(revisions)
-    project.migration_order = [(revision.revision, revision.path) for revision in ordered]
+    project.migration_order.extend((revision.revision, revision.path) for revision in ordered)
+    where: dict[str, str] = {}
     if heads:
         head = next(revision for revision in reversed(ordered) if revision.revision == heads[-1])
-        project.settings["alembic.head"] = head.revision
-        project.settings["alembic.versions"] = head.path.rpartition("/")[0]
+        where = {"alembic.head": head.revision, "alembic.versions": head.path.rpartition("/")[0]}
         if len(heads) > 1:
-            project.settings["alembic.heads"] = ",".join(heads)
-            builder.note(f"Alembic has {len(heads)} heads ({', '.join(heads)}); `alembic merge` joins them")
+            where["alembic.heads"] = ",".join(heads)
+            builder.note(f"Alembic has {len(heads)} heads ({', '.join(heads)}) in {where['alembic.versions']}; "
+                         "`alembic merge` joins them")
+        project.settings.pop("alembic.heads", None)
+        project.settings.update(where)
     replay = Replay()
     for revision in ordered:
         apply_ops(replay, revision.ops, revision.revision, f"revision {revision.revision} ({revision.path})")
         for note in revision.notes:
             builder.note(note)
+    for table in replay.history.tables.values():  # a fix for one of these tables continues this history
+        table.declarations = [replace(declaration, idiom={**declaration.idiom, **where})
+                              if declaration.kind == "migration" else declaration
+                              for declaration in table.declarations]
     register_tables(builder, replay)

@@ -27,8 +27,10 @@ and registers `App` records and call sites. Call-site kinds (`CallSite.kind`) an
   `name`, `client_size` (how the client chooses it), `max` (the declared maximum, empty when none),
   `attribute` (the maximum's name), `insert_line`/`indent` (where a class attribute can be added).
 
-`App.detail` keys: `dev` ("true" for development settings), `settings_module`, `hooks` (comma-separated),
-`urls_at` (Django: "path:line:column" of the root URL configuration's `urlpatterns`).
+`App.middlewares` holds middleware and the Flask extensions that act on every response (CORS, compression,
+Talisman, a limiter); `App.detail` keys: `dev` ("true" for development settings), `settings_module`, `hooks` and
+`extensions` (comma-separated), `urls_at` (Django: "path:line:column" of the root URL configuration's
+`urlpatterns`), `no_middleware` (Django settings without `MIDDLEWARE`).
 """
 
 from __future__ import annotations
@@ -51,9 +53,25 @@ from analyzers.extractors._http import (
 )
 from analyzers.facts import SourceFile
 from analyzers.model import App, CallSite, Location, Span
-from analyzers.pysyntax import Assign, Call, Class, Const, Expr, Module, Name, Seq, Subscript, const_str, expr_text
+from analyzers.pysyntax import (
+    Assign,
+    Call,
+    Class,
+    Const,
+    Expr,
+    Function,
+    Module,
+    Name,
+    Seq,
+    Subscript,
+    const_str,
+    expr_text,
+)
 from analyzers.resolve import ModelBuilder
 
+# A module that imports none of these declares no app, route, middleware or limiter.
+SERVER_PACKAGES = frozenset({"fastapi", "starlette", "flask", "django", "rest_framework", "quart", "apiflask",
+                             "werkzeug", "slowapi", "fastapi_limiter", "secure", "talisman", "ninja", "litestar"})
 APP_CLASSES = {
     "fastapi.FastAPI": "fastapi", "fastapi.applications.FastAPI": "fastapi",
     "starlette.applications.Starlette": "starlette",
@@ -75,6 +93,9 @@ HEALTH_PACKAGES = ("fastapi_health", "health_check", "healthcheck", "flask_healt
 HEALTH_APPS = ("health_check", "watchman", "django_healthchecks", "healthchecks")
 BRUTE_FORCE_APPS = ("axes", "defender")
 VERSIONING_PACKAGES = ("fastapi_versioning", "fastapi_versionizer", "flask_versioning")
+# Flask extensions that act on every response, like middleware (the others add features: a database, logins).
+RESPONSE_EXTENSIONS = ("flask_cors", "flask_compress", "flask_talisman", "talisman", "flask_limiter", "slowapi",
+                       "secure", "werkzeug", "flask_wtf", "flask_seasurf", "flask_session")
 LIMITER_CLASSES = ("slowapi.Limiter", "slowapi.extension.Limiter", "flask_limiter.Limiter",
                    "flask_limiter.extension.Limiter")
 RATE_LIMIT_MIDDLEWARE = re.compile(r"SlowAPI(ASGI)?Middleware|RateLimit|Throttl", re.IGNORECASE)
@@ -181,14 +202,16 @@ def extract(source: SourceFile) -> list[object]:
         return []
     records: list[object] = []
     records.extend(_import_evidence(module))
-    records.extend(_string_evidence(module))
     records.extend(_header_text_evidence(module, source.text()))
-    records.extend(_apps(module))
-    records.extend(_setups(module))
-    records.extend(_hooks(module))
-    records.extend(_cors(module))
-    records.extend(_limiters(module))
     records.extend(_pagination_classes(module))
+    if any(target.split(".", 1)[0] in SERVER_PACKAGES or target.startswith("flask_")
+           for target in module.imports.values()):
+        records.extend(_string_evidence(module))
+        records.extend(_apps(module))
+        records.extend(_setups(module))
+        records.extend(_hooks(module))
+        records.extend(_cors(module))
+        records.extend(_limiters(module))
     settings = _django_settings(module)
     if settings is not None:
         records.append(settings)
@@ -278,12 +301,21 @@ def _header_text_evidence(module: Module, text: str) -> Iterator[Evidence]:
 
 
 def _call_evidence(module: Module, function: str | None, call: Call) -> Iterator[Evidence]:
-    where = Location(module.path, call.span)
+    name = callee(call)
+    if RATE_LIMIT_MIDDLEWARE.search(name) and name != "limit":
+        qualified = _qualified(module, call.func)
+        if qualified.split(".", 1)[0] in ("slowapi", "fastapi_limiter", "flask_limiter", "ratelimit",
+                                           "starlette_ratelimit", "asgi_ratelimit", "ratelimiter"):
+            yield Evidence("rate_limit", name, Location(module.path, call.span), function)
     strings = [text for text in (const_str(arg) for arg in call.args) if text is not None]
     strings += [text for text in (const_str(value) for _, value in call.kwargs) if text is not None]
+    if not strings:
+        return
+    where = Location(module.path, call.span)
     func_text = call.func.dotted if isinstance(call.func, Name) else expr_text(call.func)
+    route = _declares_route(call)
     for text in strings:
-        if is_health_path(text) and _declares_route(call):
+        if route and (text.startswith("/") or name in ("path", "re_path", "url")) and is_health_path(text):
             yield Evidence("health", f'route "{text}"', where, function)
         if text.lower() in SECURITY_HEADERS:
             yield Evidence("security_headers", f'"{text}" header', where, function)
@@ -294,14 +326,6 @@ def _call_evidence(module: Module, function: str | None, call: Call) -> Iterator
         if text.lower() in ("version", "api-version", "api_version", "v") and (
                 "args" in func_text or "query_params" in func_text or "GET" in func_text):
             yield Evidence("version_query", f'"{text}" query parameter read', where, function)
-    alias = const_str(call.kwarg("alias"))
-    if callee(call) == "Header" and alias is not None and _VERSION_HEADER.match(alias):
-        yield Evidence("version_header", f'Header(alias="{alias}")', where, function)
-    qualified = _qualified(module, call.func)
-    if RATE_LIMIT_MIDDLEWARE.search(qualified.rsplit(".", 1)[-1]) and callee(call) != "limit":
-        if qualified.split(".", 1)[0] in ("slowapi", "fastapi_limiter", "flask_limiter", "ratelimit",
-                                           "starlette_ratelimit", "asgi_ratelimit", "ratelimiter"):
-            yield Evidence("rate_limit", f"{qualified.rsplit('.', 1)[-1]}", where, function)
 
 
 def _declares_route(call: Call) -> bool:
@@ -377,7 +401,7 @@ def _extension(module: Module, scope: str, call: Call, where: Location, bound: s
     if qualified in APP_CLASSES or not qualified[:1].isalpha() or not _is_class_name(qualified):
         return
     app = call_argument(call, 0, "app")
-    if isinstance(app, Name):
+    if isinstance(app, Name) and "." not in app.dotted:
         yield AppSetup(scope, app.dotted, "extension", qualified, where)
     elif bound is not None and scope == "":
         yield ExtensionDecl(bound, qualified, where)
@@ -410,7 +434,7 @@ _AUTH_CALL = re.compile(r"verify_jwt|jwt_required|login_required|is_authenticate
                         r"verify_token|current_user|get_current_user|require_auth|decode_token|api_key", re.IGNORECASE)
 
 
-def _checks_auth(module: Module, fn) -> bool:  # type: ignore[no-untyped-def]
+def _checks_auth(module: Module, fn: Function) -> bool:
     """A before-request hook that authenticates: it calls an auth helper or answers 401/403."""
     if _AUTH_CALL.search(fn.name):
         return True
@@ -553,7 +577,8 @@ def _limiter(module: Module, call: Call) -> Iterator[Evidence]:
 
 def _pagination_classes(module: Module) -> Iterator[PaginationClassDecl]:
     for cls in _all_classes(module.classes):
-        if any("Pagination" in expr_text(base) or "Paginator" in expr_text(base) for base in cls.bases):
+        if any("Pagination" in expr_text(base) or "Paginator" in expr_text(base) for base in cls.bases) or (
+                cls.bases and any(cls.assigned(name) is not None for name in _PAGINATION_ATTRIBUTES)):
             yield PaginationClassDecl(f"{module.module}.{cls.qualname}", Location(module.path, cls.name_span),
                                       cls.body_end.line, cls.body_indent)
 
@@ -605,7 +630,10 @@ def _django_settings(module: Module) -> DjangoSettingsDecl | None:
 
 
 def _django_cors(settings: DjangoSettingsDecl) -> Iterator[CorsDecl]:
-    """django-cors-headers: allowing every origin (or a match-all regex) together with credentials."""
+    """django-cors-headers: allowing every origin (or a match-all regex) together with credentials. Development
+    settings are left alone."""
+    if settings.dev:
+        return
     allow_all_key = next((key for key in ("CORS_ALLOW_ALL_ORIGINS", "CORS_ORIGIN_ALLOW_ALL")
                           if settings.values.get(key) == "True"), None)
     regex_key = next((key for key in ("CORS_ALLOWED_ORIGIN_REGEXES", "CORS_ORIGIN_REGEX_WHITELIST")
@@ -615,7 +643,8 @@ def _django_cors(settings: DjangoSettingsDecl) -> Iterator[CorsDecl]:
     if key is None:
         return
     credentials = settings.values.get("CORS_ALLOW_CREDENTIALS")
-    how = f"{key} = {'True' if key == allow_all_key else settings.values[key]!r}"
+    value = "True" if key == allow_all_key else repr(settings.values[key])
+    how = f"{key} = {value}"
     yield CorsDecl("django", how, True, credentials == "True", settings.locations[key])
 
 
@@ -633,11 +662,12 @@ def resolve(builder: ModelBuilder) -> None:
                   if facts.python is not None}
     names = ObjectNames(builder, apps)
     hooks: dict[str, list[str]] = {}
+    extensions_of: dict[str, list[str]] = {}
     for facts, setup in builder.records(AppSetup):
         module = facts.python
         if module is None:
             continue
-        key = names.find(module, setup.scope, setup.target) or _only_app(found, module)
+        key = names.find(module, setup.scope, setup.target) or _only_app(found, setup.target)
         if key is None:
             continue
         what = setup.what
@@ -648,20 +678,25 @@ def resolve(builder: ModelBuilder) -> None:
             what = extension.what
         if setup.kind == "hook":
             hooks.setdefault(key, []).append(what)
-        elif setup.kind != "exception_handler":
+        elif setup.kind == "middleware" or what.split(".", 1)[0] in RESPONSE_EXTENSIONS:
             found[key].middlewares.append(what)
+        elif setup.kind != "exception_handler":
+            extensions_of.setdefault(key, []).append(what)
     for key, app in found.items():
         if key in hooks:
             app.detail["hooks"] = ",".join(dict.fromkeys(hooks[key]))
+        if key in extensions_of:
+            app.detail["extensions"] = ",".join(dict.fromkeys(extensions_of[key]))
         project.apps.append(app)
     _resolve_django(builder)
     _register_sites(builder, names)
 
 
-def _only_app(found: dict[str, App], module: Module) -> str | None:
-    """An object that resolves to no app (an app built elsewhere and passed around): the project's only app of
-    the module's framework, if there is exactly one."""
-    if len(found) == 1:
+def _only_app(found: dict[str, App], target: str) -> str | None:
+    """A name that resolves to no app but is named like one (`app` passed to an `init_app(app)` function,
+    `current_app`): the project's only app, if there is exactly one."""
+    last = target.rsplit(".", 1)[-1]
+    if len(found) == 1 and (last in ("app", "application", "current_app", "server") or last.endswith("_app")):
         return next(iter(found))
     return None
 
@@ -750,6 +785,8 @@ def _flag(value: bool) -> str:
     return "true" if value else "false"
 
 
+_PAGINATION_ATTRIBUTES = ("page_size_query_param", "max_page_size", "max_limit", "limit_query_param",
+                          "default_limit")
 _PAGINATION_FAMILIES = {"LimitOffsetPagination": ("limit", "max_limit"),
                         "PageNumberPagination": ("page_size_query_param", "max_page_size"),
                         "CursorPagination": ("page_size_query_param", "max_page_size")}

@@ -86,6 +86,13 @@ SECRET_PAIRS = frozenset({
 })
 SINGLE_SECRET_WORDS = frozenset({"secret", "apikey", "secretkey", "credentials", "authorization"})
 TOKEN_WORDS = frozenset({"token"})
+# `*_KEY` names that are not credentials (a cache key, a sort key, a bucket's object key).
+PLAIN_KEY_WORDS = frozenset({
+    "cache", "sort", "primary", "foreign", "partition", "lookup", "idempotency", "redis", "object", "bucket",
+    "file", "map", "group", "unique", "natural", "composite", "dict", "storage", "session", "public", "hash",
+    "index", "join", "order", "row", "message", "routing", "search", "translation", "i18n", "setting", "config",
+    "attribute", "field", "column", "record", "metadata", "registry", "state", "lock", "queue", "event",
+})
 # Dict keys and keywords whose values document an API (OpenAPI examples), not configure it.
 EXAMPLE_KEYS = frozenset({"example", "examples", "json_schema_extra", "openapi_examples", "schema_extra"})
 
@@ -116,6 +123,8 @@ TRIVIAL_VALUES = frozenset({
     "mongo", "redis", "rabbitmq", "demo", "1234", "12345", "123456", "qwerty", "letmein", "toor", "pwd",
     "docker", "example",
 })
+# Words a real random credential does not contain: a config value with one is a sample.
+WEAK_WORDS = ("secret", "password", "passwd", "token", "apikey", "api_key", "api-key")
 LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "0.0.0.0", "::1", "[::1]", "host.docker.internal"})
 DEV_WORDS = frozenset({"dev", "devel", "develop", "development", "local", "test", "tests", "testing", "ci",
                        "debug", "e2e"})
@@ -177,9 +186,13 @@ class _PythonFile:
         self.path = source.path
         self.facts: list[CodeFact | DebugSource] = []
         self._lines: list[str] | None = None
+        self._scopes: list[tuple[Function | None, Expr, str | None]] | None = None
         # A call can be reached twice (as a statement's call and as an assignment's value): one fact each.
         self._seen: set[tuple[str, str, int, int]] = set()
         self.main_guards = [span for condition, span in module.conditionals if _is_main_guard(condition)]
+        data = source.data
+        # Cheap text checks decide what to walk: most modules read no environment, and walking costs.
+        self.reads_env = b"environ" in data or b"getenv" in data or b"decouple" in data
         self.env_objects = {target for assign in module.assigns for target in assign.targets
                             if isinstance(assign.value, Call) and self.resolve(assign.value.func) in
                             ENVIRON_ENV_CLASSES}
@@ -222,8 +235,13 @@ class _PythonFile:
         holders = [fn for fn in self.module.functions if _within(span, fn.span)]
         return min(holders, key=lambda fn: _size(fn.span)) if holders else None
 
-    def scopes(self) -> Iterator[tuple[Function | None, Expr, str | None]]:
+    def scopes(self) -> list[tuple[Function | None, Expr, str | None]]:
         """Every expression the summary keeps, with the function holding it and the name it is bound to."""
+        if self._scopes is None:
+            self._scopes = list(self._collect_scopes())
+        return self._scopes
+
+    def _collect_scopes(self) -> Iterator[tuple[Function | None, Expr, str | None]]:
         module = self.module
         for assign in (*module.assigns, *module.augmented):
             yield from _bound(None, assign)
@@ -249,12 +267,19 @@ class _PythonFile:
                     yield fn, param.default, param.name
 
     def extract(self) -> list[CodeFact | DebugSource]:
+        data = self.source.data
         self.secrets()
-        self.env_reads()
-        self.debug_flags()
-        self.prints()
+        if self.reads_env:
+            self.env_reads()
+        self.settings_module()
+        self.config_classes()
+        if b"ebug" in data or b"EBUG" in data or b"reload" in data:
+            self.debug_flags()
+        if b"print" in data:
+            self.prints()
         self.excepts()
-        self.worker_loops()
+        if b"while" in data:
+            self.worker_loops()
         return self.facts
 
     # ---- CFG001: secrets
@@ -273,18 +298,18 @@ class _PythonFile:
                     continue
                 found[where] = self.fact("secret", secret.name or "literal", span, fn, **secret.detail(),
                                          dev_module=_flag(dev), **self.secret_fix(fn, expr, value_expr, name))
-        for fn, expr, _ in self.scopes():
+        for fn, expr, _ in self.scopes() if self.reads_env else ():
             for read in self.reads_in(expr):
                 self.env_default_secret(fn, read, found, dev)
 
     def env_default_secret(self, fn: Function | None, read: _EnvRead, found: dict, dev: bool) -> None:
+        """`os.environ.get("SECRET_KEY", "literal")`: the literal is what runs wherever the variable is unset."""
         default = read.default
-        if not isinstance(default, Const) or not isinstance(default.value, str) or not _secret_category(
-                read.variable):
+        category = _secret_category(read.variable)
+        if not isinstance(default, Const) or not isinstance(default.value, str) or category is None:
             return
         where = (default.span.start.line, default.span.start.column)
-        category = _secret_category(read.variable)
-        if where in found or category is None or not _looks_real(default.value, category):
+        if where in found or not _looks_real(default.value, category):
             return
         found[where] = self.fact("secret", read.variable, default.span, fn, name=read.variable,
                                  what=f"a hard-coded default for {read.variable}", category=category,
@@ -381,7 +406,8 @@ class _PythonFile:
                 for key, value in [*((None, arg) for arg in node.args), *node.kwargs]:
                     read = self.optional_read(value)
                     if read is not None and (consumer or key in URL_KEYWORDS):
-                        yield read, f"{_last(callee)}({key + '=' if key else ''}...)"
+                        label = callee if callee in CONVERTERS else _last(callee)
+                        yield read, f"{label}({key + '=' if key else ''}...)"
                 if isinstance(node.func, Attr):
                     read = self.optional_read(node.func.value)
                     if read is not None:
@@ -405,8 +431,6 @@ class _PythonFile:
     # ---- CFG003: debug switches
 
     def debug_flags(self) -> None:
-        self.settings_module()
-        self.config_classes()
         for fn, expr, _ in self.scopes():
             for call in iter_calls(expr) if isinstance(expr, Call) else ():
                 self.debug_call(fn, call)
@@ -415,10 +439,17 @@ class _PythonFile:
             if key == "DEBUG" and _is_true(assign.value) and ".config" in assign.targets[0]:
                 self.debug_switch(self.function_at(assign.span), assign.value, f"{assign.targets[0]} = True",
                                   "flask_config")
+        apps = self.app_names()
         for fn, assign in self.all_assigns():
-            if any(target.endswith(".debug") and "app" in target.lower() for target in assign.targets) and \
-                    _is_true(assign.value):
+            if _is_true(assign.value) and any(target.endswith(".debug") and (
+                    target[: -len(".debug")] in apps or "app" in target.lower()) for target in assign.targets):
                 self.debug_switch(fn, assign.value, f"{assign.targets[0]} = True", "flask_config")
+
+    def app_names(self) -> set[str]:
+        """Variables holding an application object (`admin = Flask("admin")`, `app = create_app()`)."""
+        return {target for _, assign in self.all_assigns() if isinstance(assign.value, Call) and (
+            self.resolve(assign.value.func) in ("flask.Flask", "fastapi.FastAPI") or
+            _last(expr_text(assign.value.func)) == "create_app") for target in assign.targets}
 
     def all_assigns(self) -> Iterator[tuple[Function | None, Assign]]:
         for assign in self.module.assigns:
@@ -455,14 +486,17 @@ class _PythonFile:
         words = _words(module.module.split(".")[-2:])
         if not (words & SETTINGS_WORDS or names & DJANGO_SETTINGS_NAMES):
             return
+        django = bool(names & DJANGO_SETTINGS_NAMES) or any(
+            target.split(".")[0] == "django" for target in module.imports.values())
         debug, fact = "", None
         for assign in module.assigns:
             if "DEBUG" not in assign.targets:
                 continue
             if _is_true(assign.value) and assign.value is not None and not self.conditional(assign.value.span, None):
                 debug = "true"
-                fact = CodeFact("debug_flag", "DEBUG = True", assign.value.span, None, module.module,
-                                detail=tuple(self.django_fix(assign.value).items()) + (("check", "django"),))
+                detail = (*self.django_fix(assign.value).items(), ("check", "django")) if django else (
+                    ("check", "config"),)
+                fact = CodeFact("debug_flag", "DEBUG = True", assign.value.span, None, module.module, detail=detail)
             elif debug != "true":
                 debug = "set"
         self.facts.append(DebugSource(module.module, bool(words & DEV_WORDS), debug, self.star_imports(), fact=fact))
@@ -502,7 +536,7 @@ class _PythonFile:
             fact = None
             if debug == "true" and value is not None:
                 fact = CodeFact("debug_flag", f"{cls.name}.DEBUG = True", value.span, None, self.module.module,
-                                detail=(("check", "config_class"),))
+                                detail=(("check", "config"),))
             self.facts.append(DebugSource(f"{self.module.module}.{cls.qualname}", bool(_camel_words(cls.name) &
                                           DEV_WORDS), debug, parents, self.env_backed(cls), fact))
 
@@ -564,10 +598,19 @@ class _PythonFile:
         returns = [value for value in fn.returns_values if value is not None and _within(value.span, clause.body)]
         logged = any(self.reports_error(call) for call in calls)
         leak, via = self.leak(clause, calls, returns)
-        label = "except:" if not clause.types else f"except {', '.join(clause.types)}"
-        self.fact("broad_except", label, clause.span, fn, silent=_flag(not calls and not clause.raises),
+        caught = ", ".join(clause.types)
+        label = "except:" if not clause.types else f"except ({caught})" if len(clause.types) > 1 else f"except {caught}"
+        assigned = [a.value for a in fn.assigns if a.value is not None and _within(a.span, clause.body)]
+        # A body that passes the exception on (returns it, stores it) hands the error to someone.
+        silent = not calls and not clause.raises and not _mentions([*returns, *assigned], clause.name)
+        self.fact("broad_except", label, clause.span, fn, silent=_flag(silent), explained=_flag(self.explained(clause)),
                   logged=_flag(logged), raises=_flag(clause.raises), leak=leak, leak_via=via,
                   types=", ".join(clause.types) or "(bare)")
+
+    def explained(self, clause: ExceptClause) -> bool:
+        """A comment in the handler's body says why the error is dropped (`# keep the raw string if ...`)."""
+        first, last = clause.span.start.line, clause.span.end.line
+        return any(first <= comment.line <= last and _explains(comment.text) for comment in self.module.comments)
 
     def reports_error(self, call: Call) -> bool:
         callee = self.resolve(call.func)
@@ -577,7 +620,7 @@ class _PythonFile:
         method = func.attr if isinstance(func, Attr) else _last(func.dotted) if isinstance(func, Name) else ""
         receiver = expr_text(func.value) if isinstance(func, Attr) else (
             func.dotted.rsplit(".", 1)[0] if isinstance(func, Name) and "." in func.dotted else "")
-        return method in LOG_METHODS and "log" in receiver.lower()
+        return method in LOG_METHODS and _is_logger(receiver)
 
     def leak(self, clause: ExceptClause, calls: list[Call], returns: list[Expr]) -> tuple[str, str]:
         """What of the exception the handler sends to the client, and how ("response" or "return")."""
@@ -611,9 +654,11 @@ class _PythonFile:
     # ---- SRV008: worker loops
 
     def worker_loops(self) -> None:
-        signals = self.handles_signals()
+        signals: bool | None = None
         interrupts = self.handles_interrupts()
         for fn in self.module.functions:
+            if not fn.loops:
+                continue
             if any(_last(expr_text(_decorator_func(decorator))) in TASK_DECORATORS for decorator in fn.decorators):
                 continue
             loops = {span: width for span in fn.loops if (width := self.endless(span))}
@@ -622,6 +667,8 @@ class _PythonFile:
                     continue
                 consumes = self.consumption(fn, span)
                 if consumes:
+                    if signals is None:
+                        signals = self.handles_signals()
                     head = Span(span.start, Position(span.start.line, span.start.column + width))
                     self.fact("worker_loop", "while True", head, fn, consumes=consumes, signals=_flag(signals),
                               interrupts=_flag(interrupts))
@@ -663,6 +710,8 @@ class _PythonFile:
         return ""
 
     def handles_signals(self) -> bool:
+        if b"signal" not in self.source.data:
+            return False
         for _, expr, _ in self.scopes():
             for call in iter_calls(expr) if isinstance(expr, Call) else ():
                 callee = self.resolve(call.func)
@@ -724,6 +773,8 @@ def _classify(expr: Expr, name: str | None) -> _Secret | None:
 
 
 def _shape_secret(value: str, name: str | None) -> _Secret | None:
+    if len(value) < 15:
+        return None  # shorter than any token shape
     if PRIVATE_KEY.search(value):
         return _Secret(name, "a private key", "private_key")
     for label, pattern in TOKEN_SHAPES:
@@ -734,6 +785,8 @@ def _shape_secret(value: str, name: str | None) -> _Secret | None:
 
 
 def _url_secret(text: str, name: str | None) -> _Secret | None:
+    if "://" not in text or "@" not in text:
+        return None
     for match in URL_PASSWORD.finditer(text):
         password = match.group("password")
         if _is_placeholder(password) or "{" in password or password.startswith("$"):
@@ -759,11 +812,14 @@ def _secret_category(name: str | None) -> str | None:
         return "secret" if last in ("secret", "secretkey") or words[-2:] == ["secret", "key"] else "token"
     if last in TOKEN_WORDS:
         return "token"
+    if last == "key" and len(words) > 1 and words[-2] not in PLAIN_KEY_WORDS:
+        return "key"  # STRIPE_KEY, FERNET_KEY: a credential only when the value looks random
     return None
 
 
 def _category_label(category: str) -> str:
-    return {"password": "password", "secret": "secret", "token": "token or key"}.get(category, "secret")
+    return {"password": "password", "secret": "secret", "token": "token or key", "key": "key"}.get(category,
+                                                                                                 "secret")
 
 
 def _looks_real(value: str, category: str) -> bool:
@@ -778,6 +834,9 @@ def _looks_real(value: str, category: str) -> bool:
     identifier_like = re.fullmatch(r"[A-Za-z]+(?:[_-][A-Za-z]+)*", value) is not None
     if category == "token" and identifier_like and len(value) < 24:
         return False  # `"access_token"`, `"csrftoken"`: the name of a token, not one
+    if category == "key":
+        return len(value) >= 16 and any(ch.isdigit() for ch in value) and any(ch.isalpha() for ch in value) \
+            and ":" not in value
     return True
 
 
@@ -816,7 +875,7 @@ def _named_strings(expr: Expr, name: str | None) -> Iterator[tuple[Expr, str | N
                     if key_name not in EXAMPLE_KEYS:
                         stack.append((value, key_name))
             else:
-                stack.extend((item, bound) for item in current.items)
+                stack.extend((item, None) for item in current.items)
         elif isinstance(current, BinOp):
             stack.extend(((current.left, None), (current.right, None)))
 
@@ -861,8 +920,10 @@ def _line_secret(line: str, by_name: bool) -> tuple[_Secret, int, int] | None:
     if category is None or not _looks_real(value, category):
         return None
     start = match.start("value")
-    return (_Secret(key, f"a hard-coded {_category_label(category)}", category,
-                    trivial=value.lower() in TRIVIAL_VALUES), start, start + len(match.group("value")))
+    # In an example file or a compose file, `supersecret` or `my-api-token` is a sample, not a leaked secret.
+    weak = value.lower() in TRIVIAL_VALUES or any(word in value.lower() for word in WEAK_WORDS)
+    return (_Secret(key, f"a hard-coded {_category_label(category)}", category, trivial=weak), start,
+            start + len(match.group("value")))
 
 
 def _config_value(raw: str) -> str:
@@ -900,6 +961,33 @@ def _walk(expr: Expr | None) -> Iterator[Expr]:
             stack.extend((current.right, current.left))
         elif isinstance(current, Lambda):
             stack.append(current.body)
+
+
+def _is_logger(receiver: str) -> bool:
+    """`logger`, `self.log`, `app.logger`, `logging.getLogger(__name__)`, `structlog.get_logger()`."""
+    last = _last(receiver).lower().strip("_")
+    return last in ("log", "logs", "logging", "structlog") or last.endswith("logger") or \
+        "getlogger(" in receiver.lower() or "get_logger(" in receiver.lower()
+
+
+def _explains(comment: str) -> bool:
+    text = comment.lstrip("#").strip().lower()
+    tool_markers = ("noqa", "type:", "plumbline:", "expect:", "pragma", "todo", "fixme", "xxx", "nosec")
+    return len(text) > 3 and not text.startswith(tool_markers)
+
+
+def _mentions(expressions: list[Expr], name: str | None) -> bool:
+    """`name` (an exception's `as` target) is used in one of `expressions`."""
+    if not name:
+        return False
+    pattern = re.compile(rf"\b{re.escape(name)}\b")
+    for expr in expressions:
+        for node in _walk(expr):
+            if isinstance(node, Name) and node.dotted.split(".")[0] == name:
+                return True
+            if isinstance(node, FString) and pattern.search(node.text):
+                return True
+    return False
 
 
 def _bound(fn: Function | None, assign: Assign) -> Iterator[tuple[Function | None, Expr, str | None]]:

@@ -130,8 +130,8 @@ SQL_KEYWORDS = re.compile(
 SQL_START = re.compile(r"(?is)^\W*(select|with)\b")
 USER_INPUT_NAMES = frozenset({"flask.request", "quart.request", "bottle.request", "sanic.request"})
 # Calls whose result cannot carry SQL syntax (numbers, escaped identifiers).
-SANITIZERS = frozenset({"int", "float", "len", "bool", "round", "abs", "hash", "quote_ident", "escape_string",
-                        "escape", "quote", "literal", "Identifier", "Literal", "isoformat", "count", "id"})
+SANITIZERS = frozenset({"int", "float", "len", "bool", "round", "abs", "hash", "id", "count", "isoformat",
+                        "quote_ident", "escape_string", "escape_identifier", "Identifier"})
 SAFE_ANNOTATIONS = frozenset({"int", "float", "bool", "UUID", "uuid.UUID", "date", "datetime", "Decimal",
                               "datetime.date", "datetime.datetime", "PositiveInt", "conint", "NonNegativeInt"})
 CONNECT_CALLEES = {
@@ -173,7 +173,8 @@ CONNECT_CALLEES = {
     "pymongo.MongoClient": "client",
     "motor.motor_asyncio.AsyncIOMotorClient": "client",
 }
-CACHE_DECORATORS = ("lru_cache", "cache", "cached_property", "cached", "memoize", "singleton")
+CACHE_DECORATORS = frozenset({"lru_cache", "cache", "alru_cache", "cached_property", "cached", "memoize",
+                              "memoized", "singleton"})
 _ATOMIC_REQUESTS = re.compile(rb"""["']?ATOMIC_REQUESTS["']?\s*[\]:=,]\s*True""")
 MAX_DEPTH = 6
 
@@ -182,25 +183,15 @@ MAX_DEPTH = 6
 
 
 def within(inner: Span, outer: Span) -> bool:
-    return (outer.start.line, outer.start.column) <= (inner.start.line, inner.start.column) and \
-        (inner.end.line, inner.end.column) <= (outer.end.line, outer.end.column)
+    return outer.start <= inner.start and inner.end <= outer.end  # positions are (line, column) tuples
 
 
 def before(first: Span, second: Span) -> bool:
-    return (first.end.line, first.end.column) <= (second.start.line, second.start.column)
+    return first.end <= second.start
 
 
 def encode(span: Span) -> str:
     return f"{span.start.line}:{span.start.column}:{span.end.line}:{span.end.column}"
-
-
-def decode(text: str) -> Span | None:
-    """The span `encode` wrote, or None for anything else."""
-    try:
-        line, column, end_line, end_column = (int(part) for part in text.split(":"))
-    except ValueError:
-        return None
-    return Span(Position(line, column), Position(end_line, end_column))
 
 
 class _Lines:
@@ -218,10 +209,6 @@ class _Lines:
         parts = [self.lines[start.line][start.column:], *self.lines[start.line + 1:end.line],
                  self.lines[end.line][:end.column]]
         return "\n".join(parts)
-
-    def indent(self, line: int) -> str:
-        text = self.lines[line] if 0 <= line < len(self.lines) else ""
-        return text[: len(text) - len(text.lstrip())]
 
 
 # --------------------------------------------------------------------------------------------- call chains
@@ -553,7 +540,7 @@ class Taint:
         if isinstance(node, ast.JoinedStr):
             return set().union(*(walk(value) for value in node.values))
         if isinstance(node, ast.FormattedValue):
-            spec = ast.unparse(node.format_spec) if node.format_spec is not None else ""
+            spec = _unparsed(node.format_spec) if node.format_spec is not None else ""
             return set() if re.search(r"[dfeEgG%]'?\)?$", spec) else walk(node.value)
         if isinstance(node, ast.IfExp):
             return walk(node.body) | walk(node.orelse)
@@ -660,7 +647,7 @@ class SqlBuilding:
 
     def of_node(self, node: ast.expr, depth: int) -> Built | None:
         if isinstance(node, ast.JoinedStr):
-            values = [part.value for part in node.values if isinstance(part, ast.FormattedValue)]
+            values: list[ast.expr] = [part for part in node.values if isinstance(part, ast.FormattedValue)]
             return Built("an f-string", values, self.constant_text(node, depth)) if values else None
         if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mod) and self._is_text(node.left):
             return Built("%-formatting", [node.right], self.constant_text(node.left, depth))
@@ -671,7 +658,7 @@ class SqlBuilding:
             pieces: list[ast.expr] = []
             for operand in operands:
                 if isinstance(operand, ast.JoinedStr):
-                    pieces.extend(part.value for part in operand.values if isinstance(part, ast.FormattedValue))
+                    pieces.extend(part for part in operand.values if isinstance(part, ast.FormattedValue))
                 elif not isinstance(operand, ast.Constant):
                     pieces.append(operand)
             return Built("concatenation", pieces, self.constant_text(node, depth)) if pieces else None
@@ -798,7 +785,7 @@ class _FunctionScan:
             if not loops or self.query(call) is not None:
                 continue
             callee = _callee(self.module, self.fn, call)
-            if callee and "." in callee:
+            if callee and "." in callee and _names_a_function(self.module, call):
                 loop_over = next((found.label for found in (self.scope.local_query(loop.iterable) for loop in loops)
                                   if found is not None), "")
                 yield self.site("loop_call", callee, call.span, True, {"loop_over": loop_over})
@@ -937,7 +924,7 @@ class _FunctionScan:
                 for value in built.values:
                     found = values_taint.of_node(value, {}, 0)
                     if found:
-                        shown.append(_short(ast.unparse(value)))
+                        shown.append(_unparsed(value))
                         sources |= found
                 if not sources:
                     continue
@@ -1075,8 +1062,9 @@ class _FunctionScan:
     def _cached(self) -> bool:
         """The function's result is memoised (`@lru_cache`, `@cached_property`): its body runs once."""
         if self._is_cached is None:
-            self._is_cached = any(any(name in _text(decorator) for name in CACHE_DECORATORS)
-                                  for decorator in self.fn.decorators)
+            names = {_text(decorator.func if isinstance(decorator, Call) else decorator).rsplit(".", 1)[-1]
+                     for decorator in self.fn.decorators}
+            self._is_cached = bool(names & CACHE_DECORATORS)
         return self._is_cached
 
     def connects(self) -> Iterator[CallSite]:
@@ -1104,6 +1092,15 @@ class _FunctionScan:
                 if target.startswith(("app.", "current_app.")):
                     return True
         return False
+
+
+def _unparsed(node: ast.expr) -> str:
+    if isinstance(node, ast.FormattedValue):  # `{name!r:>10}` shows as `name`
+        node = node.value
+    try:
+        return _short(ast.unparse(node))
+    except (RecursionError, ValueError, AttributeError):
+        return "a value"
 
 
 def _short(text: str, limit: int = 40) -> str:
@@ -1168,6 +1165,15 @@ def _callee(module: Module, fn: Function, call: Call) -> str | None:
     if any(cls.name == head for cls in module.classes):
         return f"{module.module}.{dotted}" + ("" if rest else ".__init__")
     return module.resolve(dotted)
+
+
+def _names_a_function(module: Module, call: Call) -> bool:
+    """The callee is named through an import, `self`/`cls` or a top-level definition (not `rows.append`)."""
+    if not isinstance(call.func, Name):
+        return False
+    head = call.func.dotted.split(".")[0]
+    defined = {fn.name for fn in module.top_level_functions()} | {cls.name for cls in module.classes}
+    return head in module.imports or head in ("self", "cls") or head in defined
 
 
 def _connect_callee(module: Module, call: Call) -> str | None:

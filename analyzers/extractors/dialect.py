@@ -169,8 +169,9 @@ def _python_hints(source: SourceFile) -> list[DialectHint]:
     hints: list[DialectHint] = []
     if b"://" in source.data or b"db.backends" in source.data or b"cockroachdb" in source.data \
             or b"mssql" in source.data:
-        # A bare "mssql" string is Django's ENGINE only in a module that has an ENGINE key at all.
-        has_engine_key = b"ENGINE" in source.data
+        # A bare "mssql" string is Django's ENGINE only in a module that has an "ENGINE" key at all (not merely
+        # a name such as MLflow's `DATABASE_ENGINES = [POSTGRES, MYSQL, SQLITE, MSSQL]`).
+        has_engine_key = re.search(rb"""["']ENGINE["']""", source.data) is not None
         for line, text in _strings(module):
             hints.extend(_string_hints(source.path, line, text, has_engine_key))
     hints.extend(_import_hints(source.path, module))
@@ -411,6 +412,8 @@ def choose(hints: list[DialectHint]) -> DialectHint | None:
         pool = [hint for hint in pool if hint.dialect != "sqlite"]
     best = min(hint.level for hint in pool)
     top = sorted((hint for hint in pool if hint.level == best), key=lambda hint: (hint.path, hint.line))
+    if best == SYNTAX_LEVEL and len({hint.dialect for hint in top}) > 1:
+        return None  # types of several databases only (portable code, as MLflow's): none of them is "the" one
     votes = Counter(hint.dialect for hint in top)
     most = max(votes.values())
     return next(hint for hint in top if votes[hint.dialect] == most)
@@ -420,6 +423,10 @@ def resolve(builder: ModelBuilder) -> None:
     hints = [hint for _, hint in builder.records(DialectHint)]
     chosen = choose(hints)
     if chosen is None:
+        named = sorted({hint.dialect for hint in hints if not hint.in_tests})
+        if len(named) > 1:
+            builder.note(f"database: not detected; hints name {', '.join(named)} (set `database` in the "
+                         "configuration)")
         return
     builder.project.dialect = chosen.dialect
     builder.project.dialect_source = chosen.source

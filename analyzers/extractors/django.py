@@ -441,11 +441,29 @@ def _migration(module: Module, lines: list[str]) -> MigrationDecl | None:
     package = ".".join(parts[: parts.index("migrations")]) if "migrations" in parts else ""
     ops: list[MigrationOp] = []
     if isinstance(operations, Seq):
-        for item in operations.items:
+        for item in _flattened(migration, operations.items):
             op = _operation(module, item, lines)
             if op is not None:
                 ops.append(op)
     return MigrationDecl(module.path, package, parts[-1], ops)
+
+
+def _flattened(migration: Class, items: tuple[Expr, ...]) -> list[Expr]:
+    """Operations with `SeparateDatabaseAndState(database_operations=..., state_operations=...)` opened up:
+    the database's operations, then the state's (pretix moves a model to another app with a state-only
+    DeleteModel and a database-only AlterModelTable). The lists may be class attributes of the migration."""
+    flat: list[Expr] = []
+    for item in items:
+        if not (isinstance(item, Call) and item.func_name.rsplit(".", 1)[-1] == "SeparateDatabaseAndState"):
+            flat.append(item)
+            continue
+        for position, key in enumerate(("database_operations", "state_operations")):
+            value = item.kwarg(key) or (item.args[position] if len(item.args) > position else None)
+            if isinstance(value, Name):
+                value = migration.assigned(value.dotted)
+            if isinstance(value, Seq):
+                flat.extend(value.items)
+    return flat
 
 
 def _operation(module: Module, item: Expr, lines: list[str]) -> MigrationOp | None:
@@ -477,7 +495,8 @@ def _operation(module: Module, item: Expr, lines: list[str]) -> MigrationOp | No
         op.model = (model_name or name).lower()
         op.old_name = name
         op.options = _options_dict(item.kwarg("options"))
-        table = const_str(item.kwarg("table"))
+        table = const_str(item.kwarg("table") or (item.args[1] if kind == "AlterModelTable" and len(item.args) > 1
+                                                   else None))
         if table:
             op.options["db_table"] = table
     elif kind in ("RenameField", "RenameModel"):
@@ -907,6 +926,7 @@ class _Resolver:
         declared_classes = {(self.label_of(decl.module).lower(), decl.name.lower())
                             for _, decl in self.builder.records(ModelClassDecl)}
         declared_classes.update((model.label.lower(), model.decl.name.lower()) for model in self.models.values())
+        declaring_apps = {label for label, _ in declared_classes}
         by_package: dict[str, list[MigrationDecl]] = {}
         for _, migration in self.builder.records(MigrationDecl):
             by_package.setdefault(migration.package, []).append(migration)
@@ -917,6 +937,11 @@ class _Resolver:
                 replay.apply(migration)
             for model_name, table in replay.tables.items():
                 if (label.lower(), model_name) not in declared_classes:
+                    if label.lower() in declaring_apps:
+                        # The app declares its other models, not this one: a library generates it at run time
+                        # (django-simple-history's Historical*, hierarkey's settings stores), so its fields are not
+                        # the developer's to edit.
+                        table.unseen_bases = (f"a model {label} generates (only its migrations declare it)",)
                     self.builder.add_table(table)
             self.builder.project.settings[f"django.migrations.{label}"] = str(len(migrations))
 

@@ -15,6 +15,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
+from analyzers.extractors._http import body_clamps
 from analyzers.extractors.django import DjangoNames
 from analyzers.facts import SourceFile
 from analyzers.model import Endpoint, Location, Parameter, ReturnKind, Span
@@ -92,6 +93,8 @@ class BodyFacts:
     hard_cap: str | None = None
     query_params: list[tuple[str, Location]] = field(default_factory=list)
     validation: list[str] = field(default_factory=list)
+    # Query values the body clamps to a maximum (`limit = min(limit, 100)`), with the bound.
+    clamps: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(slots=True)
@@ -132,6 +135,7 @@ class ViewFunctionDecl:
     body: BodyFacts
     auth: list[str]
     params_close: Location | None = None
+    rate_limit: list[str] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -210,10 +214,14 @@ def _view_class(module: Module, cls: Class) -> ViewClassDecl:
     attributes: dict[str, str] = {}
     for name in ("pagination_class", "lookup_field", "lookup_url_kwarg", "serializer_class",
                  "permission_classes", "paginate_by", "page_size", "default_limit", "page_size_query_param",
-                 "max_limit", "limit_query_param"):
+                 "max_limit", "limit_query_param", "throttle_classes"):
         value = cls.assigned(name)
         if value is not None:
             attributes[name] = _attribute_text(module, value)
+    limits = [expr_text(decorator) for decorator in cls.decorators if re.search(r"ratelimit|throttl",
+                                                                               expr_text(decorator), re.IGNORECASE)]
+    if limits:
+        attributes["rate_limit_decorators"] = ", ".join(limits)
     methods = [MethodDecl(fn.name, Location(module.path, fn.name_span), _body(module, fn), _action(module, fn))
                for fn in cls.methods]
     return ViewClassDecl(module.module, cls.qualname, cls.name, Location(module.path, cls.name_span),
@@ -256,6 +264,7 @@ def _view_function(module: Module, fn: Function) -> ViewFunctionDecl | None:
     api_view: tuple[str, ...] | None = None
     allowed: tuple[str, ...] | None = None
     auth: list[str] = []
+    limits: list[str] = []
     for decorator in fn.decorators:
         call = decorator if isinstance(decorator, Call) else None
         target = call.func if call is not None else decorator
@@ -275,12 +284,14 @@ def _view_function(module: Module, fn: Function) -> ViewFunctionDecl | None:
             allowed = tuple(method.upper() for method in _strings(call.args[0]))
         elif last in ("permission_classes", "login_required", "permission_required", "authentication_classes"):
             auth.append(expr_text(decorator))
+        elif last in ("throttle_classes", "ratelimit") or re.search(r"rate_?limit|throttl", last, re.IGNORECASE):
+            limits.append(expr_text(decorator))
     first = fn.params[0].name if fn.params else ""
     if api_view is None and first != "request":
         return None
     return ViewFunctionDecl(module.module, fn.qualname, fn.name, Location(module.path, fn.name_span), first,
                             api_view, allowed, _body(module, fn), auth,
-                            Location(module.path, Span.at(fn.params_close.line, fn.params_close.column)))
+                            Location(module.path, Span.at(fn.params_close.line, fn.params_close.column)), limits)
 
 
 # ---- bodies
@@ -303,6 +314,8 @@ def _body(module: Module, fn: Function) -> BodyFacts:
                 if bounds and set(_IDENTIFIER.findall(bounds)) & client:
                     facts.pagination.append(f"slice [{bounds}] from request values")
     kinds = [_shape(value, assigned, 0) for value in fn.returns_values if value is not None]
+    if not fn.returns_values and fn.exits:
+        kinds = [("none", "it only raises")]  # `def list(...): raise Http404()` switches the action off
     for kind, detail in kinds:
         if kind == "collection":
             facts.returns, facts.returns_detail = kind, detail
@@ -314,6 +327,7 @@ def _body(module: Module, fn: Function) -> BodyFacts:
                 facts.returns, facts.returns_detail = wanted, found
                 break
     facts.validation = sorted(set(facts.validation))
+    facts.clamps = body_clamps(fn)
     facts.query_params = list({name: (name, location) for name, location in reversed(facts.query_params)}.values())
     return facts
 
@@ -653,6 +667,7 @@ class _Resolver:
         self.registrations: dict[str, list[RegistrationDecl]] = {}
         self.routed: set[str] = set()
         self.visited: set[str] = set()  # URL configuration modules walked
+        self.group: tuple[str, Location] | None = None  # the URL configuration being walked, where it is included
         self.subclassed: set[str] = set()
 
     def collect(self) -> None:
@@ -716,9 +731,13 @@ class _Resolver:
                 return candidate
         return dotted
 
-    def _walk_urlconf(self, conf: UrlConfDecl, prefix: str, visiting: set[str]) -> None:
+    def _walk_urlconf(self, conf: UrlConfDecl, prefix: str, visiting: set[str],
+                      entry: Location | None = None) -> None:
         self.visited.add(conf.module)
         for route in conf.routes:
+            # Routes are grouped by the URL configuration declaring them, located where it is included (a version
+            # prefix there reaches them all), else at its first route.
+            self.group = (conf.module, entry or conf.routes[0].location)
             path = _join(prefix, _pattern_path(route.pattern, route.regex))
             if route.kind == "include_or_router":
                 module = self._module_name(route.target)
@@ -730,8 +749,9 @@ class _Resolver:
                 module = self._module_name(target)
                 included = self.urlconfs.get(module)
                 if included is not None and module not in visiting:
-                    self._walk_urlconf(included, path, visiting | {module})
+                    self._walk_urlconf(included, path, visiting | {module}, route.location)
             elif kind == "router":
+                self.group = (self._router_key(target), route.location if entry is None or route.pattern else entry)
                 self._router_endpoints(self._router_key(target), path)
             else:
                 self._view_endpoints(route, path)
@@ -808,6 +828,8 @@ class _Resolver:
             return
         endpoint = self._endpoint(view, methods, path, f"{view.ref.qualified}.{action}", view.decl.location)
         endpoint.returns = returns
+        if own is None or own.body.delegates_list:  # DRF's own create/destroy answer 201/204
+            endpoint.status_code = {"create": 201, "destroy": 204}.get(action)
         if action == "list":
             endpoint.returns_detail = f"{view.decl.name}.list"
             endpoint.pagination.extend(self._class_pagination(view))
@@ -836,7 +858,8 @@ class _Resolver:
         if body.delegates_list and view is not None:
             endpoint.pagination.extend(self._class_pagination(view))
         endpoint.hard_cap = endpoint.hard_cap or body.hard_cap
-        endpoint.parameters.extend(Parameter(name, "query", location=location) for name, location in body.query_params)
+        endpoint.parameters.extend(Parameter(name, "query", location=location, upper_bound=body.clamps.get(name))
+                                   for name, location in body.query_params)
         endpoint.validation.extend(body.validation)
         endpoint.pagination = list(dict.fromkeys(endpoint.pagination))
 
@@ -853,6 +876,15 @@ class _Resolver:
         serializer = view.attribute("serializer_class")
         if serializer:
             endpoint.validation.append(f"serializer_class = {serializer}")
+        throttles = view.attribute("throttle_classes")
+        if throttles is not None:
+            endpoint.rate_limit.extend([f"throttle_classes = {throttles}"] if throttles not in ("[]", "()") else [])
+        elif view.is_drf and self.settings.get("drf.default_throttle_classes"):
+            endpoint.rate_limit.append(f"DEFAULT_THROTTLE_CLASSES = {self.settings['drf.default_throttle_classes']}")
+        decorators = view.attribute("rate_limit_decorators")
+        if decorators:
+            endpoint.rate_limit.append(decorators)
+        self._set_group(endpoint)
         if view.attribute("paginate_by") not in (None, "None"):
             endpoint.pagination.append(f"paginate_by = {view.attribute('paginate_by')}")
         return endpoint
@@ -867,10 +899,19 @@ class _Resolver:
         endpoint.returns = function.body.returns
         endpoint.returns_detail = function.body.returns_detail
         endpoint.auth.extend(function.auth)
+        endpoint.rate_limit.extend(function.rate_limit)
+        if function.api_view is not None and not any("throttle_classes" in item for item in function.rate_limit) \
+                and self.settings.get("drf.default_throttle_classes"):
+            endpoint.rate_limit.append(f"DEFAULT_THROTTLE_CLASSES = {self.settings['drf.default_throttle_classes']}")
+        self._set_group(endpoint)
         self._apply_body(None, endpoint, function.body)
         if function.body.uses_paginate_queryset:
             endpoint.pagination.append("paginate_queryset(...)")
         self.builder.project.endpoints.append(endpoint)
+
+    def _set_group(self, endpoint: Endpoint) -> None:
+        if self.group is not None:
+            endpoint.group, endpoint.group_location = self.group
 
     # ---- pagination
 

@@ -14,7 +14,7 @@ followed through chains of dependencies in any module.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 from analyzers.extractors._http import (
@@ -136,6 +136,9 @@ class FastApiRoute:
     parameters_anchor: Location | None
     parameters_empty: bool
     idiom: dict[str, str] = field(default_factory=dict)
+    # Before the closing parenthesis of the route decorator (or `add_api_route` call): where `status_code=`
+    # can be added.
+    route_anchor: Location | None = None
 
 
 # --------------------------------------------------------------------------------------------- extract
@@ -255,7 +258,21 @@ def _route(module: Module, path: str, lines: list[str], fn: Function, scope: str
         parameters_anchor=_parameters_anchor(path, lines, fn),
         parameters_empty=not any(param.kind not in ("var_positional", "var_keyword") for param in fn.params),
         idiom=_idiom(module),
+        route_anchor=_route_anchor(path, lines, call),
     )
+
+
+def _route_anchor(path: str, lines: list[str], call: Call) -> Location | None:
+    """Where `, status_code=201` can be appended: before the `)`, or after the last argument when a trailing
+    comma follows it."""
+    arguments = [*call.args, *(value for _, value in call.kwargs)]
+    if not arguments or call.star:
+        return None
+    last = max((argument.span.end for argument in arguments), key=lambda end: (end.line, end.column))
+    between = _text_between(lines, last.line, last.column, call.close.line, call.close.column)
+    if "," in re.sub(r"#[^\n]*", "", between):
+        return point(path, last)
+    return point(path, call.close)
 
 
 def _parameters_anchor(path: str, lines: list[str], fn: Function) -> Location | None:
@@ -364,7 +381,7 @@ def _endpoints(module: Module, route: FastApiRoute, owner: str, routers: dict[st
             path=path,
             handler=f"{module.module}.{route.function}",
             location=route.location,
-            parameters=[*own.parameters, *extra.parameters, *body.query_parameters],
+            parameters=_clamped([*own.parameters, *extra.parameters, *body.query_parameters], body.clamps),
             returns=returns,
             returns_detail=detail,
             pagination=list(dict.fromkeys([*paged, *own.pagination, *extra.pagination, *body.pagination])),
@@ -373,8 +390,12 @@ def _endpoints(module: Module, route: FastApiRoute, owner: str, routers: dict[st
             auth=list(dict.fromkeys([*own.auth, *extra.auth,
                                      *(name for name in route.decorators if looks_like_auth(name))])),
             validation=list(own.validation),
-            rate_limit=[name for name in route.decorators if looks_like_rate_limit(name)],
+            rate_limit=list(dict.fromkeys([*(name for name in route.decorators if looks_like_rate_limit(name)),
+                                           *own.rate_limit, *extra.rate_limit])),
             status_code=route.status_code,
+            group=owner,
+            group_location=router.location,
+            route_anchor=route.route_anchor,
             parameters_anchor=route.parameters_anchor,
             parameters_empty=route.parameters_empty,
             idiom=dict(route.idiom),
@@ -419,11 +440,14 @@ class _Signature:
     # Pagination a dependency provides that its parameters cannot show (fastapi-pagination's Params, a
     # paginator from a package outside the workspace).
     pagination: list[str] = field(default_factory=list)
+    # Rate-limit dependencies (fastapi-limiter's `Depends(RateLimiter(times=5, seconds=60))`).
+    rate_limit: list[str] = field(default_factory=list)
 
     def add(self, other: _Signature) -> None:
         self.parameters.extend(other.parameters)
         self.auth.extend(other.auth)
         self.pagination.extend(other.pagination)
+        self.rate_limit.extend(other.rate_limit)
 
 
 class _Signatures:
@@ -451,6 +475,8 @@ class _Signatures:
         name = _dependency_name(target)
         if callee(expr) == "Security" or looks_like_auth(name):
             into.auth.append(f"{name} dependency")
+        if looks_like_rate_limit(name):
+            into.rate_limit.append(f"{name} dependency")
         into.add(self.expand(module, target, 1))
 
     def parameter(self, module: Module, param: Param, path_names: set[str], via: str | None, into: _Signature,
@@ -471,6 +497,8 @@ class _Signatures:
             name = _dependency_name(target)
             if callee(marker) == "Security" or looks_like_auth(name) or looks_like_auth(param.name):
                 into.auth.append(f"{name} dependency")
+            if looks_like_rate_limit(name):
+                into.rate_limit.append(f"{name} dependency")
             into.add(self.expand(target_module, target, depth + 1))
             return
         marker_call = marker if isinstance(marker, Call) else None
@@ -481,8 +509,11 @@ class _Signatures:
             source = "dependency"
         elif source == "body" and self.type_source(type_module, annotation, 0) == "body":  # a model, not a scalar
             into.validation.append(f"{param.name}: {expr_text(annotation)}")
-        into.parameters.append(Parameter(const_str_kwarg(marker_call, "alias") or param.name, source,
-                                         annotation_text, default_text, where, via, upper, lower))
+        into.parameters.append(Parameter(
+            const_str_kwarg(marker_call, "alias") or param.name, source, annotation_text, default_text, where, via,
+            upper, lower,
+            marker_anchor=point(marker_module.path, marker_call.close) if marker_call is not None else None,
+            default_location=Location(module.path, param.default.span) if param.default is not None else None))
 
     def _annotation(self, module: Module, annotation: Expr | None) -> tuple[Module, Expr | None, list[Expr]]:
         """The type and Annotated[...] metadata of a parameter, through a type alias in any module
@@ -604,6 +635,12 @@ def _dependency_name(target: Expr | None) -> str:
     if isinstance(target, Call):
         return _dependency_name(target.func)
     return expr_text(target) or "dependency"
+
+
+def _clamped(parameters: list[Parameter], clamps: dict[str, str]) -> list[Parameter]:
+    """Parameters the body clamps (`limit = min(limit, 100)`) have that bound as their upper bound."""
+    return [replace(parameter, upper_bound=clamps[parameter.name])
+            if parameter.upper_bound is None and parameter.name in clamps else parameter for parameter in parameters]
 
 
 def _unwrap_annotated(annotation: Expr | None) -> tuple[Expr | None, list[Expr]]:

@@ -15,7 +15,7 @@ and functions registered from another module.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 from analyzers.extractors._http import (
@@ -24,6 +24,7 @@ from analyzers.extractors._http import (
     Callables,
     ObjectNames,
     analyze_body,
+    body_clamps,
     call_argument,
     callee,
     class_fields,
@@ -345,11 +346,14 @@ def _route_endpoints(module: Module, route: FlaskRoute, names: ObjectNames, pref
     if owner is None:
         return []
     endpoints: list[Endpoint] = []
+    group_location = prefixes.objects[owner][1].location
     for prefix in prefixes.of(owner):
         for rule in route.rules:
             path = _apply_prefix(prefix, rule)
             for handler_module, view, methods in views.handlers(module, route):
-                endpoints.append(_endpoint(handler_module, view, methods, path, views))
+                endpoint = _endpoint(handler_module, view, methods, path, views)
+                endpoint.group, endpoint.group_location = owner, group_location
+                endpoints.append(endpoint)
     return endpoints
 
 
@@ -428,8 +432,10 @@ class _Views:
             if found is None or found.function is None or found.module is None:
                 continue
             if found.qualified not in self._helper_arguments:
+                clamps = body_clamps(found.function)
                 self._helper_arguments[found.qualified] = [
-                    Parameter(p.name, p.source, p.annotation, p.default, p.location, found.function.name)
+                    Parameter(p.name, p.source, p.annotation, p.default, p.location, found.function.name,
+                              upper_bound=clamps.get(p.name))
                     for p in request_arguments(found.module, found.function)]
             parameters.extend(self._helper_arguments[found.qualified])
         return parameters
@@ -461,7 +467,10 @@ def _endpoint(module: Module, view: FlaskHandler, methods: tuple[str, ...], path
     parameters = [Parameter(name, "path", location=view.location) for name in _RULE_PARAMETER.findall(path)]
     known = {parameter.name for parameter in [*parameters, *body.query_parameters, *arguments]}
     helpers = [parameter for parameter in views.helper_parameters(module, view) if parameter.name not in known]
-    parameters += [*body.query_parameters, *arguments, *helpers]
+    clamped = [replace(parameter, upper_bound=body.clamps[parameter.name])
+               if parameter.upper_bound is None and parameter.name in body.clamps else parameter
+               for parameter in body.query_parameters]
+    parameters += [*clamped, *arguments, *helpers]
     returns = view.returns or body.returns
     detail = view.returns_detail if view.returns else body.returns_detail
     return Endpoint(

@@ -1,7 +1,7 @@
 """What handlers answer and how they read the request body: responses with their status and shape, raw body
 reads, row inserts and `Location` headers.
 
-Per file (modules that import a web framework), `extract` reads each function's returns and raises:
+Per file, `extract` reads each function's returns and raises (in modules that import a web framework):
 
 - a response: a returned dict/string/None, a `(body, status[, headers])` tuple, `jsonify(...)`, `make_response`,
   Starlette/FastAPI `JSONResponse`/`Response`, DRF `Response`, Django `JsonResponse`, a redirect, or a call to a
@@ -22,7 +22,8 @@ Call-site kinds (`CallSite.kind`) and their `detail` keys:
   `ack` (a message or constants only), `value`, `redirect`), `via` (`dict`, `jsonify`, `JSONResponse`,
   `HTTPException`, `abort`, a helper's name, ...), `raised` ("true" for a raise), `helper` (the project function
   a returned call resolves to), `helper_status` (a status code passed to that helper), `error_handler` ("true"
-  in a registered exception handler), `default_shape` (the framework that gives the body its keys).
+  in a registered exception handler, with `handles`: the exception or status it handles), `default_shape` (the
+  framework that gives the body its keys).
 - `raw_body`: `how` (what is read), `validated` ("true" when the same function validates it), `param` (a FastAPI
   `dict` body parameter's name).
 - `db_insert`: `how`.
@@ -36,9 +37,9 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from analyzers.extractors._http import callee, receiver, status_of, walk
+from analyzers.extractors._http import callee, names_in, receiver, status_of, walk
 from analyzers.facts import SourceFile
-from analyzers.model import CallSite, Location, Span
+from analyzers.model import CallSite, FunctionInfo, Location, Span
 from analyzers.pysyntax import (
     Attr,
     Call,
@@ -85,6 +86,9 @@ VALIDATING_DECORATORS = frozenset({
     "validate", "expects_json", "use_args", "use_kwargs", "arguments", "input", "validate_json", "accepts",
     "expect", "body", "validate_request", "validated", "json_schema", "schema",
 })
+# Classes a raw body may be passed to without being validated: responses and errors.
+NOT_VALIDATING = STARLETTE_RESPONSES | DJANGO_RESPONSES | frozenset({
+    "JSONResponse", "HTTPException", "ValueError", "KeyError", "Exception", "RedirectResponse"})
 DICT_TYPES = frozenset({"dict", "Dict", "Mapping", "MutableMapping", "typing.Dict", "typing.Mapping"})
 _SESSION_RECEIVER = re.compile(r"(^|[._])(session|db|db_session|dbsession|sess|uow|unit_of_work)$", re.IGNORECASE)
 _INSERT_SQL = re.compile(r"^\s*(insert|INSERT)\s+(into|INTO)\b")
@@ -123,34 +127,39 @@ class HandlerFact:
 
 def extract(source: SourceFile) -> list[object]:
     module = source.python
-    if module is None or not any(target.split(".", 1)[0] in WEB_PACKAGES for target in module.imports.values()):
+    if module is None:
         return []
+    web = any(target.split(".", 1)[0] in WEB_PACKAGES for target in module.imports.values())
     records: list[object] = []
-    handlers = _registered_error_handlers(module)
+    handlers = _registered_error_handlers(module) if web else {}
     top_level = {fn.name for fn in module.top_level_functions()}
     for fn in module.functions:
-        reader = _Function(module, fn, top_level, fn.qualname in handlers)
-        records.extend(reader.responses())
-        records.extend(reader.body_reads())
-        records.extend(reader.facts())
-    records.extend(_location_headers(module, source.text()))
+        reader = _Function(module, fn, top_level, handlers.get(fn.qualname))
+        if web:
+            records.extend(reader.responses())
+            records.extend(reader.body_reads())
+        records.extend(reader.facts())  # inserts happen in services and repositories too
+    if web:
+        records.extend(_location_headers(module, source.text()))
     return records
 
 
-def _registered_error_handlers(module: Module) -> set[str]:
-    """Functions registered as exception handlers: decorated, or passed to `add_exception_handler`."""
-    found: set[str] = set()
+def _registered_error_handlers(module: Module) -> dict[str, str]:
+    """Functions registered as exception handlers (decorated, or passed to `add_exception_handler`), with the
+    exception or status they handle as written."""
+    found: dict[str, str] = {}
     for fn in module.functions:
         for decorator in fn.decorators:
             target = decorator.func if isinstance(decorator, Call) else decorator
             if isinstance(target, Name) and target.dotted.rsplit(".", 1)[-1] in (
                     "exception_handler", "errorhandler", "app_errorhandler"):
-                found.add(fn.qualname)
+                handled = decorator.args[0] if isinstance(decorator, Call) and decorator.args else None
+                found[fn.qualname] = expr_text(handled)
     calls = list(module.calls) + [call for fn in module.functions for call in fn.calls]
     for call in calls:
         if callee(call) in ("add_exception_handler", "register_error_handler") and len(call.args) >= 2 and \
                 isinstance(call.args[1], Name):
-            found.add(call.args[1].dotted)
+            found[call.args[1].dotted] = expr_text(call.args[0])
     return found
 
 
@@ -183,7 +192,7 @@ def _innermost_function(module: Module, line: int) -> Function | None:
 
 
 class _Function:
-    def __init__(self, module: Module, fn: Function, top_level: set[str], error_handler: bool) -> None:
+    def __init__(self, module: Module, fn: Function, top_level: set[str], error_handler: str | None) -> None:
         self.module = module
         self.fn = fn
         self.name = f"{module.module}.{fn.qualname}"
@@ -215,8 +224,9 @@ class _Function:
                 yield self.record(call.span, detail)
 
     def record(self, span: Span, detail: dict[str, str]) -> ResponseRecord:
-        if self.error_handler:
+        if self.error_handler is not None:
             detail["error_handler"] = "true"
+            detail["handles"] = self.error_handler
         return ResponseRecord(self.name, self.at(span), detail)
 
     def _return_spans(self) -> list[Span]:
@@ -237,7 +247,8 @@ class _Function:
         if depth > 3:
             return {"body": "value", "via": "value"}
         if isinstance(value, Const):
-            return {"body": "none" if value.value is None else "ack", "via": "constant", "status": ""}
+            body = "none" if value.value is None else "empty" if value.value == "" else "ack"
+            return {"body": body, "via": "constant", "status": ""}
         if isinstance(value, (FString, Raw)):
             return {"body": "value", "via": "value", "status": ""}
         if isinstance(value, Seq) and value.kind == "dict":
@@ -280,15 +291,12 @@ class _Function:
                 {**self.response(call.args[0], depth + 1), "via": "make_response"}
         if name in REDIRECTS:
             return {"body": "redirect", "via": name, "status": "302"}
-        if name in STARLETTE_RESPONSES and (qualified.startswith(("fastapi", "starlette")) or name != "Response"
-                                            or "rest_framework" not in qualified):
-            if qualified.startswith("rest_framework") or (name == "Response" and self.is_drf()):
-                return self.drf_response(call, depth)
+        if name in STARLETTE_RESPONSES and (qualified.startswith(("fastapi", "starlette")) or name != "Response"):
             content = call.args[0] if call.args else call.kwarg("content")
             status = call.kwarg("status_code") or (call.args[1] if len(call.args) > 1 else None)
             detail = self.body_of(content, depth) if content is not None else {"body": "empty"}
             return {**detail, "via": name, "status": _status_text(status)}
-        if name in DJANGO_RESPONSES or name == "Response":
+        if name in DJANGO_RESPONSES or name == "Response":  # DRF, Django, Flask/Werkzeug: `status=`
             return self.drf_response(call, depth)
         return self.helper_call(call, name, qualified)
 
@@ -299,6 +307,8 @@ class _Function:
         return {**detail, "via": callee(call), "status": _status_text(status)}
 
     def helper_call(self, call: Call, name: str, qualified: str) -> dict[str, str]:
+        if isinstance(call.func, Attr) and isinstance(call.func.value, Call) and callee(call.func.value) == "super":
+            return {"body": "value", "via": f"super().{name}", "status": "dynamic"}  # the parent class answers
         detail = {"body": "value", "via": name or "call", "status": ""}
         if isinstance(call.func, Name) and name[:1].islower():
             detail["helper"] = qualified
@@ -438,12 +448,20 @@ class _Function:
                 if not isinstance(current, Call):
                     continue
                 name = callee(current)
-                if name in VALIDATING_CALLS or name.endswith(("Schema", "Serializer", "Form", "Model", "In",
-                                                              "Create", "Update", "Request", "Payload")):
+                if (name in VALIDATING_CALLS and not expr_text(current.func).startswith(("json.", "yaml.", "pickle.")))\
+                        or name.endswith(("Schema", "Serializer", "Form", "Model", "In", "Create", "Update",
+                                          "Payload")):
                     return True
-                if name[:1].isupper() and (current.star or current.args):
+                if name[:1].isupper() and name not in NOT_VALIDATING and (current.star or any(
+                        names_in(argument) & self.raw_variables() for argument in
+                        [*current.args, *(value for _, value in current.kwargs)])):
                     return True
         return False
+
+    def raw_variables(self) -> set[str]:
+        """Local names that hold what was read from the body (`data = request.get_json()`)."""
+        return {target for assign in self.fn.assigns for target in assign.targets
+                if any(self.raw_read(current) is not None for current in walk(assign.value))}
 
     def dict_parameters(self) -> Iterator[BodyRead]:
         """FastAPI: a body parameter typed `dict` (or `Any` with `Body()`) takes any JSON unvalidated."""
@@ -469,8 +487,8 @@ class _Function:
             for current in walk(outer):
                 if not isinstance(current, Call):
                     continue
-                uses = any(isinstance(arg, Name) and arg.dotted == name for arg in current.args) or (
-                    current.star and name in expr_text(current))
+                # `**payload` is not kept in the summary: a class called with a splat may be unpacking it.
+                uses = any(isinstance(arg, Name) and arg.dotted == name for arg in current.args) or current.star
                 if uses and (callee(current) in VALIDATING_CALLS or callee(current)[:1].isupper()):
                     return True
         return False
@@ -619,7 +637,7 @@ def resolve(builder: ModelBuilder) -> None:
                                       _is_async(functions, fact.function), detail=dict(fact.detail)))
 
 
-def _is_async(functions: dict, name: str) -> bool:  # type: ignore[type-arg]
+def _is_async(functions: dict[str, FunctionInfo], name: str) -> bool:
     info = functions.get(name)
     return bool(info and info.is_async)
 

@@ -146,7 +146,7 @@ class ClassFact:
     # None when the class does not declare `__table_args__`.
     table_args: list[ConstraintFact] | None = None
     tablename: str | None = None
-    # A `@declared_attr __tablename__`: "lower", "lower:<suffix>" or "unknown".
+    # A `@declared_attr __tablename__`: "lower", "lower:<suffix>", "snake", "snake:<suffix>" or "unknown".
     tablename_rule: str | None = None
     abstract: bool = False
     has_table_attr: bool = False
@@ -907,7 +907,26 @@ def tablename_rule_of(method: Function) -> str:
     if isinstance(value, Call) and not value.args and isinstance(value.func, Name) and \
             value.func.dotted.endswith(".__name__.lower"):
         return f"lower:{suffix}" if suffix else "lower"
+    if _snake_cases_class_name(value):
+        return f"snake:{suffix}" if suffix else "snake"
     return "unknown"
+
+
+def _snake_cases_class_name(value: Expr) -> bool:
+    """`CAMEL_TO_SNAKE.sub("_", cls.__name__).lower()` or `re.sub(pattern, r"_\\1", cls.__name__).lower()`: the
+    camel-to-snake idiom (Prefect's base), which names `FlowRun` "flow_run" as Flask-SQLAlchemy does."""
+    if not (isinstance(value, Call) and not value.args and isinstance(value.func, Attr)
+            and value.func.attr == "lower" and isinstance(value.func.value, Call)):
+        return False
+    sub = value.func.value
+    if not (isinstance(sub.func, Name) and sub.func.dotted.endswith(".sub")):
+        return False
+    arguments = sub.args[1:] if sub.func.dotted == "re.sub" else sub.args
+    if len(arguments) < 2:
+        return False
+    replacement, subject = const_str(arguments[0]), arguments[1]
+    return bool(replacement and "_" in replacement) and isinstance(subject, Name) and \
+        subject.dotted.endswith(".__name__")
 
 
 def module_prefix(module: Module, heads: tuple[str, ...] = ()) -> str:
@@ -1178,7 +1197,9 @@ class _Resolver:
     def derive_name(class_name: str, rule: str | None, flask: bool) -> str | None:
         if rule is not None and rule.startswith("lower"):
             return class_name.lower() + rule.partition(":")[2]
-        if rule == "snake" or (rule is None and flask):
+        if rule is not None and rule.startswith("snake"):
+            return snake_case(class_name) + rule.partition(":")[2]
+        if rule is None and flask:
             return snake_case(class_name)
         return None
 
@@ -1321,7 +1342,7 @@ class _Resolver:
         for core in self.core:
             self.add_core_table(core)
         sti: list[tuple[ClassRef, ClassFact, _Mapping]] = []
-        for ref in self.workspace_classes():
+        for ref in self.in_use_first(self.workspace_classes()):
             fact = self.fact(ref)
             mapping = self.mapping(ref)
             if mapping.kind == "table" and mapping.table:
@@ -1340,6 +1361,12 @@ class _Resolver:
         for table in self.tables:
             if looks_like_join_table(table):
                 table.is_association = True
+
+    def in_use_first(self, refs: list[ClassRef]) -> list[ClassRef]:
+        """Classes other modules import before those nobody imports: where two models map one table (MLflow keeps
+        a frozen `initial_models.py` beside the live `models.py`), the one in use is the table's declaration."""
+        imported = {target for module in self.builder.modules.values() for target in module.imports.values()}
+        return sorted(refs, key=lambda ref: ref.qualified not in imported)
 
     def add_core_table(self, core: CoreTableFact) -> None:
         table = Table(name=core.name, declarations=[replace(core.declaration, idiom=dict(core.declaration.idiom))])

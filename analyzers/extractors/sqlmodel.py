@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
+from analyzers.extractors._column_values import naive_now
 from analyzers.extractors.sqlalchemy import (
     ColumnFact,
     ConstraintFact,
@@ -39,7 +40,6 @@ from analyzers.extractors.sqlalchemy import (
     tablename_rule_of,
     type_text,
 )
-from analyzers.extractors._column_values import naive_now
 from analyzers.facts import SourceFile
 from analyzers.model import Column, Table
 from analyzers.pysyntax import Assign, Call, Class, Const, Expr, Name, Seq, Subscript, const_str, expr_text

@@ -134,13 +134,19 @@ def revision_id(seed: str) -> str:
 
 
 def new_alembic_revision(project: Project, seed: str, message: str, upgrade: list[str],
-                         downgrade: list[str]) -> CreateFile | None:
-    """A new revision file after the current head, in the project's versions folder."""
-    versions = project.settings.get("alembic.versions")
+                         downgrade: list[str], declaration: TableDeclaration | None = None) -> CreateFile | None:
+    """A new revision file after the current head, in the project's versions folder (or, for a table a
+    migration declares, in the folder of that migration's own history: a project may keep several)."""
+    settings = project.settings
+    if declaration is not None and declaration.framework != "alembic":
+        return None  # a Django migration or a model: not a table an Alembic revision should alter
+    if declaration is not None and "alembic.versions" in declaration.idiom:
+        settings = declaration.idiom
+    versions = settings.get("alembic.versions")
     if not versions:
         return None
-    head = project.settings.get("alembic.head")
-    heads = [item.strip() for item in project.settings.get("alembic.heads", "").split(",") if item.strip()]
+    head = settings.get("alembic.head")
+    heads = [item.strip() for item in settings.get("alembic.heads", "").split(",") if item.strip()]
     revision = revision_id(seed)
     slug = "_".join("".join(ch if ch.isalnum() else " " for ch in message.lower()).split())[:40]
     if len(heads) > 1:  # several heads: the new revision merges them instead of adding one more

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 from analyzers.model import Fix, Project, Span, Table, TextEdit
@@ -16,18 +17,43 @@ from analyzers.rules._fixes import (
 DATETIME_HINTS = ("date", "time", "timestamp")
 
 
+# Words that name a row's creation or last modification, and the units a timestamp column's name may end with
+# (`creation_time_ms`, `last_updated_timestamp`, `createdAt`): MLflow stores epoch milliseconds under such names.
+CREATED_WORDS = frozenset({"created", "creation", "create", "inserted", "insert", "added"})
+UPDATED_WORDS = frozenset({"updated", "update", "modified", "modification", "changed", "edited"})
+TIME_UNITS = frozenset({"at", "on", "time", "timestamp", "ts", "date", "datetime", "dt", "ms", "millis", "ns",
+                        "nano", "nanos", "unix", "epoch", "utc"})
+DATE_WORDS = frozenset({"date", "time", "timestamp"})
+
+
 def has_timestamp(table: Table, names: list[str], kind: str) -> bool:
-    """A column with one of `names` (case-insensitive, `_` ignored so createdAt = created_at), or a date/time
-    column the framework fills itself on insert (kind "created") or on update ("updated"), whatever its name
-    (Django's `date_joined`, `action_time`)."""
+    """A column with one of `names` (case-insensitive, `_` ignored so createdAt = created_at) or a name of the
+    same shape (`creation_time_ms`, `last_update_time`), or a date/time column the framework fills itself on
+    insert (kind "created") or on update ("updated"), whatever its name (Django's `date_joined`)."""
     wanted = {_normalise(name) for name in names}
     for column in table.columns.values():
-        if _normalise(column.name) in wanted:
+        if _normalise(column.name) in wanted or names_timestamp(column.name, kind):
             return True
         filled = column.auto_on_update if kind == "updated" else column.auto_on_insert and not column.auto_on_update
         if filled and _is_datetime(column.type):
             return True
     return False
+
+
+def names_timestamp(name: str, kind: str) -> bool:
+    """`created`/`creation`/`last_updated`/... leading the name, then only time units (`_at`, `_time`, `_ms`),
+    or a date word then the action (`date_created`, `time_updated`). The action must lead: `totp_created` or
+    `progress_updated_at` time something else than the row."""
+    words = CREATED_WORDS if kind == "created" else UPDATED_WORDS
+    tokens = re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", name).lower().strip("_").split("_")
+    if kind == "updated" and tokens[0] == "last":
+        tokens = tokens[1:]
+    if len(tokens) == 2 and tokens[0] in DATE_WORDS and tokens[1] in words:
+        return True
+    if not tokens or tokens[0] not in words:
+        return False
+    # `created` alone is a timestamp; `creation` or `update` alone is not
+    return all(token in TIME_UNITS for token in tokens[1:]) and (len(tokens) > 1 or tokens[0].endswith("ed"))
 
 
 def _is_datetime(column_type: str | None) -> bool:
@@ -69,6 +95,7 @@ def timestamp_fix(project: Project, table: Table, column: str, kind: str) -> Fix
             [f'op.add_column("{table.name}", sa.Column("{column}", sa.DateTime(timezone=True), '
              f'server_default=sa.func.now(){update}, nullable=False))'],
             [f'op.drop_column("{table.name}", "{column}")'],
+            declaration,
         )
         return Fix(title + " in a new Alembic revision", creates=(created,)) if created else None
     if declaration.kind == "sql" and declaration.after_anchor is not None:

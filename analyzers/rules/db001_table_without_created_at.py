@@ -33,7 +33,9 @@ tables that only migrations declare, `ALTER TABLE ... ADD COLUMN` for SQL).
 ## Options
 - `names`: column names that count as a creation timestamp
   (default: created_at, created, created_on, created_date, created_time, creation_date, date_created,
-  inserted_at, insert_time, create_time, time_created, createdAt).
+  inserted_at, insert_time, create_time, time_created, createdAt). Names of the same shape count too: a
+  creation word leading, then only time units (`creation_time_ms`, `created_timestamp`: epoch numbers
+  under such names are timestamps as well).
 - `column`: the column name the fix adds (default `created_at`).
 """
 

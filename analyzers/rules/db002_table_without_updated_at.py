@@ -31,20 +31,23 @@ Django, `ON UPDATE CURRENT_TIMESTAMP` for MySQL SQL).
 ## Options
 - `names`: column names that count as a modification timestamp
   (default: updated_at, updated, updated_on, modified, modified_at, modified_on, last_modified,
-  last_modified_at, date_modified, date_updated, update_time, changed_at, updatedAt).
-- `append-only`: table name patterns exempt because their rows are never updated
-  (default: `*_log`, `*_logs`, `*_events`, `*_history`, `audit*`, `*_audit`).
+  last_modified_at, date_modified, date_updated, update_time, changed_at, updatedAt). Names of the same shape
+  count too (`last_update_time`, `last_updated_timestamp_ms`).
+- `append-only`: table name patterns exempt because their rows are never updated, matched against the table
+  name and the model class name in snake case (`PrintLog` → `print_log`)
+  (default: `*_log`, `*_logs`, `*log_entry`, `*log_entries`, `*_events`, `*_history`, `audit*`, `*_audit`).
 - `column`: the column name the fix adds (default `updated_at`).
 """
 
 from __future__ import annotations
 
 import fnmatch
+import re
 from collections.abc import Iterator
 
 from pydantic import BaseModel, ConfigDict
 
-from analyzers.model import Finding, Project
+from analyzers.model import Finding, Project, Table
 from analyzers.rules import Rule
 from analyzers.rules._timestamps import candidate_tables, has_timestamp, timestamp_fix
 
@@ -52,7 +55,8 @@ DEFAULT_NAMES = [
     "updated_at", "updated", "updated_on", "modified", "modified_at", "modified_on", "last_modified",
     "last_modified_at", "date_modified", "date_updated", "update_time", "changed_at", "updatedAt",
 ]
-DEFAULT_APPEND_ONLY = ["*_log", "*_logs", "*_events", "*_history", "audit*", "*_audit"]
+DEFAULT_APPEND_ONLY = ["*_log", "*_logs", "*log_entry", "*log_entries", "*_events", "*_history", "audit*",
+                       "*_audit"]
 
 
 class Options(BaseModel):
@@ -67,7 +71,7 @@ def check(project: Project, options: BaseModel) -> Iterator[Finding]:
     for table in candidate_tables(project):
         if table.read_only or has_timestamp(table, options.names, "updated"):
             continue
-        if any(fnmatch.fnmatch(table.name.lower(), pattern) for pattern in options.append_only):
+        if any(fnmatch.fnmatch(name, pattern) for name in spellings(table) for pattern in options.append_only):
             continue
         declaration = table.primary
         assert declaration is not None
@@ -77,6 +81,16 @@ def check(project: Project, options: BaseModel) -> Iterator[Finding]:
             table.name,
             fix=timestamp_fix(project, table, options.column, "updated"),
         )
+
+
+def spellings(table: Table) -> set[str]:
+    """The table's name and its model classes' names in snake case: Django names `PrintLog`'s table
+    `app_printlog`, which `*_log` would miss."""
+    names = {table.name.lower()}
+    for declaration in table.declarations:
+        if declaration.class_name:
+            names.add(re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", declaration.class_name).lower())
+    return names
 
 
 RULE = Rule(

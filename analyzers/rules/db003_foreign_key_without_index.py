@@ -126,6 +126,7 @@ def index_fix(project: Project, table: Table, foreign_key: ForeignKey) -> Fix | 
             project, f"{table.name}.{','.join(columns)}", f"index {table.name} {' '.join(columns)}",
             [f'op.create_index("{name}", "{table.name}", [{quoted}])'],
             [f'op.drop_index("{name}", table_name="{table.name}")'],
+            declaration,
         )
         return Fix(title + " in a new Alembic revision", creates=(created,)) if created else None
     if declaration.kind == "sql" and declaration.after_anchor is not None:

@@ -43,7 +43,7 @@ from collections.abc import Iterator
 
 from pydantic import BaseModel, ConfigDict
 
-from analyzers.model import Column, Finding, Fix, Project, Span, Table, TableDeclaration, TextEdit
+from analyzers.model import Column, Finding, Fix, Project, Table, TableDeclaration, TextEdit
 from analyzers.rules import Rule
 from analyzers.rules._column_types import (
     MYSQL_LIKE,

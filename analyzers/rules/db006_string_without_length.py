@@ -90,8 +90,9 @@ def problem(project: Project, column: Column, options: Options) -> str | None:
         if options.string_size == "require":
             return f"is {described(column)} without a size: give it the length its values need, or use Text"
     if kind.name in TEXT_TYPES and project.dialect in MYSQL_LIKE and keyed(column, kind):
+        sized = "CharField(max_length=...)" if kind.name == "textfield" else "a sized String/VARCHAR"
         return (f"is {written_type(column)} and {keyed(column, kind)}: {dialect_name(project.dialect)} cannot "
-                "index TEXT without a prefix length; use a sized String/VARCHAR")
+                f"index TEXT without a prefix length; use {sized}")
     return None
 
 
@@ -120,7 +121,7 @@ def keyed(column: Column, kind: TypeText) -> str:
 def described(column: Column) -> str:
     annotation = annotation_of(column)
     if annotation is not None:
-        return f"a `{annotation}` column (a String with no length)"
+        return f"a `{annotation}` column (mapped to String())"
     return f"a {written_type(column)}"
 
 

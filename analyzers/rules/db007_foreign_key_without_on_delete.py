@@ -88,9 +88,16 @@ def target(foreign_key: ForeignKey) -> str:
 
 
 def advice(table: Table) -> str:
-    if table.is_association:
+    if is_pure_link(table):
         return "; a join table's rows usually go with either side (CASCADE)"
     return "; choose CASCADE, SET NULL or RESTRICT"
+
+
+def is_pure_link(table: Table) -> bool:
+    """A join table keyed (if at all) by its links only: a row means nothing once either side is gone. One with
+    its own surrogate `id` may be an entity of its own (an order line), so the advice stays neutral there."""
+    linked = {name for fk in table.foreign_keys for name in fk.columns}
+    return table.is_association and all(name in linked for name in table.primary_key)
 
 
 RULE = Rule(

@@ -64,7 +64,6 @@ from analyzers.rules._column_types import (
     column_location,
     column_sites,
     declaration_of,
-    dialect_name,
     written_type,
 )
 
@@ -179,6 +178,8 @@ def advice(project: Project, column: Column, declaration: TableDeclaration | Non
         return "use timestamptz" if project.dialect not in MYSQL_LIKE else "store UTC in TIMESTAMP"
     if name == "datetimefield":
         return "use django.utils.timezone.now"
+    if project.dialect in MYSQL_LIKE or project.dialect == "sqlite":
+        return "fill it in UTC (datetime.now(timezone.utc))"
     if column.attributes.get("type_from") == "sqlmodel":
         return "use Field(sa_type=DateTime(timezone=True)) and an aware default (datetime.now(timezone.utc))"
     if column.attributes.get("type_from") == "annotation":

@@ -38,6 +38,9 @@ relationship; "Fix with agent" can restructure the loop.
   jobs and scripts (default false).
 - `follow-calls`: also report a loop that calls a project function which queries (default true).
 - `ignore-models`: model names whose queries are never reported (e.g. a cached lookup table).
+- `skip-on-sqlite`: report nothing when the project's database is SQLite, where a query is a function call
+  rather than a network round trip and many small queries are cheap (default false: projects often develop on
+  SQLite and deploy elsewhere).
 """
 
 from __future__ import annotations
@@ -66,10 +69,13 @@ class Options(BaseModel):
     request_path_only: bool = False
     follow_calls: bool = True
     ignore_models: list[str] = []
+    skip_on_sqlite: bool = False
 
 
 def check(project: Project, options: BaseModel) -> Iterator[Finding]:
     assert isinstance(options, Options)
+    if options.skip_on_sqlite and project.dialect == "sqlite":
+        return
     ignored = set(options.ignore_models)
     queries = [site for site in project.calls_of("db_query")
                if site.in_loop and not site.detail.get("batched") and site.detail.get("model") not in ignored

@@ -8,10 +8,11 @@ asyncpg's `fetch`/`fetchrow`/`fetchval`, Django `Model.objects.raw(...)`, `RawSQ
 Only values that come from the function's parameters, from locals computed from them, or from the request
 (`flask.request`) count. Not reported: constant SQL with bound parameters (`text("... WHERE id = :id")`,
 `execute("... %s", (x,))`), UPPER_CASE module constants (`f"SELECT * FROM {TABLE}"`), `Model.__tablename__`,
-parameters typed as numbers, UUIDs or dates, numbers (`int(x)`, `len(x)`, `{x:d}`), placeholder lists
-(`", ".join(["%s"] * len(ids))`), and a value looked up in a constant mapping (`COLUMNS[sort]`, a whitelist).
-When the call also passes bound parameters, only values used directly are counted: helpers that build
-`WHERE` fragments with placeholders are trusted.
+an object's own attributes (`self.table`), parameters typed as numbers, UUIDs or dates, numbers (`int(x)`,
+`len(x)`, `{x:d}`), placeholder lists (`", ".join(["%s"] * len(ids))`), a value looked up in a constant mapping
+(`COLUMNS[sort]`, a whitelist), loops over constants, tests and migrations. When the call also passes bound
+parameters, only values used directly are counted: helpers that build `WHERE` fragments with placeholders are
+trusted.
 
 ## Why it matters
 A value formatted into SQL is SQL injection the moment it comes from a user: `name = "x' OR '1'='1"` reads

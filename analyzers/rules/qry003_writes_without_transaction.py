@@ -7,9 +7,9 @@ Flags one unit of work split over several transactions, or run outside one:
   not counted.
 - **Django**: a function that writes twice or more (`save()`, `create()`, `update()`, `delete()`,
   `bulk_create()`, `bulk_update()`, `update_or_create()`) outside `transaction.atomic` (decorator, `with`
-  block, `method_decorator(atomic)` on the view class), unless every write is made atomic by its callers: a
-  function called inside an atomic block, or on a request path with `ATOMIC_REQUESTS = True`. Tests and
-  migrations are skipped (Django runs migrations in a transaction).
+  block, `method_decorator(atomic)` on the view class). A function that a caller runs inside an atomic block
+  (directly or further down the call graph), or that serves requests with `ATOMIC_REQUESTS = True`, is not
+  reported. Tests and migrations are skipped (Django runs migrations in a transaction).
 
 A single `commit()` after several `add()` calls is one transaction: it is fine.
 

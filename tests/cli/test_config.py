@@ -204,7 +204,7 @@ def test_cli_select_replaces_the_configured_selection(make_project, cli) -> None
 
 def test_cli_ignore_adds_to_the_configured_ignores(make_project, cli) -> None:
     root = make_project({"app/models.py": ORDERS_MODEL, "app/a.py": "x = 1  # plumbline: ignore[DB002]\n"})
-    write(root / "plumbline.toml", 'ignore = ["DB003"]\n')
+    write(root / "plumbline.toml", 'ignore = ["DB003", "DB007", "DB008"]\n')
     assert codes(cli("check", "--format", "json", cwd=root)) == ["PLB001"]
     assert codes(cli("check", "--format", "json", "--ignore", "PLB001", cwd=root)) == []
 

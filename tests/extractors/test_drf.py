@@ -547,3 +547,62 @@ def test_broken_view_projects_resolve_without_failures(tmp_path_factory, first: 
     workspace.update_file("shop/views.py", "\n".join(first + second).encode())
     _, failures = workspace.resolve()
     assert not failures
+
+
+# ------------------------------------------------------------------------------------ status, throttles, groups
+
+
+def test_generic_create_and_destroy_answer_201_and_204_and_throttles_count(tmp_path: Path) -> None:
+    throttles = '\n    "DEFAULT_THROTTLE_CLASSES": ["rest_framework.throttling.UserRateThrottle"],'
+    settings_text = PAGE_NUMBER_SETTINGS.replace('"PAGE_SIZE": 20,', '"PAGE_SIZE": 20,' + throttles)
+    project = build(tmp_path, {
+        "shop/urls.py": """
+            from django.urls import path
+            from rest_framework.routers import DefaultRouter
+            from shop import views
+
+            router = DefaultRouter()
+            router.register("orders", views.OrderViewSet)
+            urlpatterns = [
+                path("login/", views.login),
+                path("open/", views.Open.as_view()),
+            ] + router.urls
+        """,
+        "shop/views.py": """
+            from rest_framework import viewsets
+            from rest_framework.decorators import api_view, throttle_classes
+            from rest_framework.views import APIView
+            from shop.models import Order
+            from shop.serializers import OrderSerializer
+
+            class OrderViewSet(viewsets.ModelViewSet):
+                queryset = Order.objects.all()
+                serializer_class = OrderSerializer
+
+            class Open(APIView):
+                throttle_classes = []
+
+                def post(self, request):
+                    limit = min(int(request.query_params.get("limit", 10)), 50)
+                    return Response([])
+
+            @api_view(["POST"])
+            @throttle_classes([LoginThrottle])
+            def login(request):
+                return Response({})
+        """,
+    }, settings_text)
+    assert endpoint(project, "POST", "/api/orders/").status_code == 201
+    assert endpoint(project, "DELETE", "/api/orders/{pk}/").status_code == 204
+    assert endpoint(project, "GET", "/api/orders/").status_code is None
+    assert endpoint(project, "GET", "/api/orders/").rate_limit == [
+        "DEFAULT_THROTTLE_CLASSES = rest_framework.throttling.UserRateThrottle"]
+    assert endpoint(project, "POST", "/api/open/").rate_limit == []
+    assert endpoint(project, "POST", "/api/login/").rate_limit == ["throttle_classes([LoginThrottle])"]
+    [limit] = [p for p in endpoint(project, "POST", "/api/open/").parameters if p.name == "limit"]
+    assert limit.upper_bound == "50"
+    groups = {item.group for item in project.endpoints}
+    assert groups == {"shop.urls", "shop.urls.router"}
+    locations = {(item.group_location.path, item.group_location.line) for item in project.endpoints
+                 if item.group_location is not None}
+    assert locations == {("proj/urls.py", 2)}  # both are included by path("api/", include("shop.urls"))

@@ -618,3 +618,48 @@ def test_resolve_never_fails_on_broken_projects(tmp_path_factory, first: list[st
     workspace.scan()
     _, failures = workspace.resolve()
     assert not [failure for failure in failures if "fastapi" in failure]
+
+
+# --------------------------------------------------------------------------------------------- groups, anchors, limits
+
+
+def test_groups_route_anchors_rate_limit_dependencies_and_bounds(tmp_path: Path) -> None:
+    project = build(tmp_path, {
+        "app/__init__.py": "",
+        "app/main.py": """
+            from fastapi import APIRouter, Depends, FastAPI, Query
+            from fastapi_limiter.depends import RateLimiter
+
+            app = FastAPI()
+            router = APIRouter(prefix="/orders")
+
+            @router.post("/login", dependencies=[Depends(RateLimiter(times=5, seconds=60))])
+            def login(limit: int = Query(10), offset: int = 0):
+                limit = min(limit, 100)
+                return {}
+
+            @router.get(
+                "/all",
+                response_model=list[dict],
+            )
+            def everything(size: int = 20):
+                return []
+
+            app.include_router(router)
+        """,
+    })
+    login = endpoint(project, "login")
+    assert login.group == "app.main.router" and login.group_location is not None
+    assert login.group_location.line == 4
+    assert login.rate_limit == ["RateLimiter dependency"]
+    params = {p.name: p for p in login.parameters}
+    assert params["limit"].upper_bound == "100"  # clamped in the body
+    assert insert(tmp_path, params["limit"].marker_anchor, ", le=5") == \
+        "def login(limit: int = Query(10, le=5), offset: int = 0):"
+    assert params["offset"].default_location is not None
+    assert insert(tmp_path, login.route_anchor, ", status_code=201") == \
+        '@router.post("/login", dependencies=[Depends(RateLimiter(times=5, seconds=60))], status_code=201)'
+    everything = endpoint(project, "everything")
+    # A trailing comma: the keyword goes after the last argument.
+    assert insert(tmp_path, everything.route_anchor, ", status_code=200") == \
+        "    response_model=list[dict], status_code=200,"

@@ -405,3 +405,40 @@ def test_resolve_never_fails_on_broken_projects(tmp_path_factory, first: list[st
     workspace.scan()
     _, failures = workspace.resolve()
     assert not [failure for failure in failures if "flask" in failure]
+
+
+# --------------------------------------------------------------------------------------------- groups and bounds
+
+
+def test_blueprint_groups_and_clamped_page_sizes(tmp_path: Path) -> None:
+    project = build(tmp_path, {
+        "shop/__init__.py": """
+            from flask import Flask
+            from shop.views import bp
+
+            app = Flask(__name__)
+            app.register_blueprint(bp, url_prefix="/api")
+        """,
+        "shop/views.py": """
+            from flask import Blueprint, request
+
+            bp = Blueprint("shop", __name__)
+
+            @bp.get("/items")
+            def items():
+                per_page = min(request.args.get("per_page", 20, type=int), 100)
+                size = request.args.get("size", 20, type=int)
+                return []
+
+            @bp.get("/paged")
+            def paged():
+                n = request.args.get("per_page", 20, type=int)
+                return Item.query.paginate(per_page=n, max_per_page=50).items
+        """,
+    })
+    items = endpoint(project, "items")
+    assert items.group == "shop.views.bp" and items.group_location is not None
+    assert items.group_location.path == "shop/views.py" and items.group_location.line == 2
+    bounds = {p.name: p.upper_bound for p in items.parameters}
+    assert bounds == {"per_page": "100", "size": None}
+    assert {p.name: p.upper_bound for p in endpoint(project, "paged").parameters} == {"per_page": "50"}

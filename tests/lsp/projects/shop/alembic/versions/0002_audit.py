@@ -14,7 +14,7 @@ def upgrade() -> None:
     op.create_table(
         "audit_events",
         sa.Column("id", sa.Integer(), primary_key=True),
-        sa.Column("customer_id", sa.Integer(), sa.ForeignKey("customers.id"), nullable=False),  # expect: DB003
+        sa.Column("customer_id", sa.Integer(), sa.ForeignKey("customers.id", ondelete="RESTRICT"), nullable=False),  # expect: DB003
         sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.func.now()),
     )
 

@@ -1,0 +1,71 @@
+"""What the CFG rules and the code-level SRV rules (SRV006-SRV008) share: which files are tests, how a request
+is named, and the fixes the `config_code` extractor plans in `CallSite.detail`. Not a rule (no `RULE`)."""
+
+from __future__ import annotations
+
+import fnmatch
+import re
+
+from analyzers.model import CallSite, Fix, Position, Project, Span, TextEdit
+
+_TEST_PATH = re.compile(
+    r"(^|/)(tests?|testing|fixtures)/|(^|/)test_[^/]*\.py$|_tests?\.py$|(^|/)conftest\.py$")
+
+
+def is_test_path(path: str) -> bool:
+    """Test suites and their fixtures: credentials and prints there are not the application's."""
+    return bool(_TEST_PATH.search(path))
+
+
+def matches_any(name: str, patterns: list[str]) -> bool:
+    """Case-insensitive glob match of a name against option patterns (`"FEATURE_*"`)."""
+    lowered = name.lower()
+    return any(fnmatch.fnmatchcase(lowered, pattern.lower()) for pattern in patterns)
+
+
+def short_name(function: str | None) -> str:
+    """`app.routes.orders.list_orders` → `list_orders()`; methods keep their class."""
+    if not function:
+        return "module level"
+    parts = function.replace(".<locals>", "").split(".")
+    tail = parts[-2:] if len(parts) > 1 and parts[-2][:1].isupper() else parts[-1:]
+    return ".".join(tail) + "()"
+
+
+def serving(project: Project, function: str | None) -> str | None:
+    """The request that runs `function` ("GET /orders"), or None when no endpoint reaches it."""
+    if function is None:
+        return None
+    handler = project.request_path().get(function)
+    if handler is None:
+        return None
+    endpoint = next((endpoint for endpoint in project.endpoints if endpoint.handler == handler), None)
+    if endpoint is None:
+        return short_name(handler)
+    return f"{'/'.join(endpoint.methods)} {endpoint.path or '/'}"
+
+
+def decode_span(text: str | None) -> Span | None:
+    """A span the extractor encoded as "line:column:end_line:end_column"."""
+    if not text:
+        return None
+    try:
+        line, column, end_line, end_column = (int(part) for part in text.split(":"))
+    except ValueError:
+        return None
+    return Span(Position(line, column), Position(end_line, end_column))
+
+
+def planned_fix(site: CallSite, title: str, safe: bool = False) -> Fix | None:
+    """The replacement the extractor planned (`fix_span` → `fix_text`), plus the import it needs."""
+    span = decode_span(site.detail.get("fix_span"))
+    text = site.detail.get("fix_text")
+    if span is None or not text:
+        return None
+    path = site.location.path
+    edits = [TextEdit(path, span, text)]
+    import_text = site.detail.get("fix_import")
+    import_line = site.detail.get("fix_import_line", "")
+    if import_text and import_line.isdigit():
+        edits.insert(0, TextEdit(path, Span.at(int(import_line), 0), import_text))
+    return Fix(title, edits=tuple(edits), safe=safe)

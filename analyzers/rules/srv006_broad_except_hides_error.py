@@ -1,0 +1,128 @@
+"""## What it does
+Flags broad exception handlers (`except:`, `except Exception:`, `except BaseException:`, or a tuple holding
+one of them) that make an error disappear or hand it to the client:
+
+- handlers that swallow the error: their body neither re-raises nor calls anything at all (`pass`,
+  `continue`, `return None`, `return False`, an assignment), so nothing is logged and nobody learns that
+  something failed;
+- handlers on a request path that put the exception's text into the response: `str(e)`, `repr(e)`,
+  `f"{e}"`, `e.args` or `traceback.format_exc()` passed to `JSONResponse(...)`, `jsonify(...)`,
+  `Response(...)`, `HTTPException(detail=...)`, `abort(...)`, or returned by the endpoint handler itself
+  (`return {"error": str(e)}, 500`).
+
+Not reported: narrow handlers (`except KeyError: pass`), handlers that re-raise (`raise`, `raise ... from e`),
+handlers that do something (call a function: log, clean up, build a fallback) or pass the exception on (return
+or store it), handlers whose body has a comment saying why the error is dropped (`# best effort: the cache
+is optional`; tool comments such as `# noqa` or `# TODO` do not count), `__del__` / `__exit__` methods, and
+test suites.
+
+## Why it matters
+A swallowed exception turns a failure into wrong data with no trace: the order that was never charged, the
+email that never left, found weeks later with no log line to start from. A broad handler also catches the
+bugs (`NameError`, `TypeError`) it was never meant for. Sending the exception text to the client leaks
+internals (SQL, file paths, hostnames, sometimes credentials) and gives users a message they cannot act on.
+
+## Example
+```python
+def sync_inventory(item: Item) -> None:
+    try:
+        warehouse.push(item)
+    except Exception:
+        pass
+
+@router.post("/orders")
+def create_order(order: OrderIn) -> dict:
+    try:
+        return orders.create(order)
+    except Exception as e:
+        return JSONResponse({"error": str(e)}, status_code=500)
+```
+
+## Use instead
+```python
+def sync_inventory(item: Item) -> None:
+    try:
+        warehouse.push(item)
+    except WarehouseUnavailable:
+        logger.warning("warehouse unavailable, will retry %s", item.sku, exc_info=True)
+
+@router.post("/orders")
+def create_order(order: OrderIn) -> dict:
+    return orders.create(order)  # let the app's error handler log it and answer 500
+```
+There is no automatic fix: which exceptions to catch and what to do with them is a decision.
+
+## Options
+- `strict`: also report explained swallows, and broad handlers that call something but neither log
+  (`logger.exception/error/warning/info`, `logging.*`, `sentry_sdk.capture_exception`,
+  `traceback.print_exc`) nor re-raise (default false).
+- `report-leaks`: report exception text sent to the client (default true).
+- `ignore-functions`: function names (globs) where swallowing is deliberate (default `["__del__", "__exit__",
+  "__aexit__"]`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from pydantic import BaseModel, ConfigDict
+
+from analyzers.model import CallSite, Finding, Project
+from analyzers.rules import Rule
+from analyzers.rules.cfg00_shared import is_test_path, matches_any, serving, short_name
+
+
+class Options(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    strict: bool = False
+    report_leaks: bool = True
+    ignore_functions: list[str] = ["__del__", "__exit__", "__aexit__"]
+
+
+def check(project: Project, options: BaseModel) -> Iterator[Finding]:
+    assert isinstance(options, Options)
+    for site in project.calls_of("broad_except"):
+        if "entity" not in site.detail or is_test_path(site.location.path):
+            continue
+        function = (site.function or "").rsplit(".", 1)[-1]
+        if matches_any(function, options.ignore_functions):
+            continue
+        text = leak(project, site) if options.report_leaks else None
+        text = text or swallow(site, options)
+        if text is not None:
+            yield RULE.finding(text, site.location, site.detail["entity"])
+
+
+def leak(project: Project, site: CallSite) -> str | None:
+    detail = site.detail
+    if not detail.get("leak"):
+        return None
+    request = serving(project, site.function)
+    handler = project.request_path().get(site.function or "")
+    # A helper returning the text may hand it to a caller that logs it; only the handler's return reaches the client.
+    if request is None or (detail.get("leak_via") == "return" and handler != site.function):
+        return None
+    return (f"`{site.callee}` sends {detail['leak']} to the client of {request}: it leaks internals; log the "
+            f"exception and answer with a generic error message")
+
+
+def swallow(site: CallSite, options: Options) -> str | None:
+    detail = site.detail
+    if detail.get("raises") or detail.get("logged"):
+        return None
+    if detail.get("silent") and not detail.get("explained"):
+        return (f"`{site.callee}` in {short_name(site.function)} swallows every error without a trace: catch the "
+                f"exceptions you expect, and log or re-raise the rest")
+    if options.strict:
+        return (f"`{site.callee}` in {short_name(site.function)} neither logs nor re-raises: log the exception "
+                f"(logger.exception) or re-raise it")
+    return None
+
+
+RULE = Rule(
+    code="SRV006",
+    name="broad-except-hides-error",
+    summary="A broad except swallows errors without logging, or sends the exception text to the client",
+    check=check,
+    options=Options,
+)
