@@ -10,6 +10,7 @@ import contextlib
 import gc
 import os
 import pickle
+import threading
 import traceback
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -137,14 +138,17 @@ class Workspace:
         particular order."""
         work = [(relative, data, self.module_of(relative)) for relative, data in pending]
         processes = jobs if jobs is not None else _available_cpus()
-        helpers = min(processes - 1, len(work) // PARALLEL_THRESHOLD)
-        if helpers <= 0:
+        # The CLI's main thread extracts its share itself; a scan in a background thread (the language server's)
+        # leaves the interpreter to the thread that answers the editor and only collects.
+        share = threading.current_thread() is threading.main_thread()
+        helpers = min(processes - 1 if share else processes, len(work) // PARALLEL_THRESHOLD)
+        if processes <= 1 or helpers <= 0:
             for relative, data, module in work:
                 if cancelled is not None and cancelled():
                     return
                 yield extract_file(relative, data, module=module), None
             return
-        yield from _extract_in_parallel(work, helpers, cancelled)
+        yield from _extract_in_parallel(work, helpers, cancelled, share)
 
     def update_file(self, relative: str, data: bytes, tree: Tree | None = None) -> FileFacts:
         """Re-extract one file (an edit in the editor, a change on disk).
@@ -264,16 +268,16 @@ def _chunks(count: int, processes: int) -> list[range]:
     return [range(start, min(count, start + size)) for start in range(0, count, size)]
 
 
-def _extract_in_parallel(work: Work, helpers: int,
-                         cancelled: Callable[[], bool] | None) -> Iterator[tuple[FileFacts, bytes | None]]:
-    """Helper processes take chunks of files from the front, this process takes them from the back.
+def _extract_in_parallel(work: Work, helpers: int, cancelled: Callable[[], bool] | None,
+                         share: bool) -> Iterator[tuple[FileFacts, bytes | None]]:
+    """Helper processes take chunks of files from the front; with `share`, this process takes them from the back.
 
     This process only takes a chunk it can still cancel in the pool (one no helper has started), so each chunk
     is extracted exactly once, and nobody idles while work remains. What this process extracts itself is never
     pickled and unpickled: shipping facts between processes costs almost as much as extracting them.
     """
     extractors()  # imported once here, inherited by the forked helpers instead of imported in each
-    chunks = _chunks(len(work), helpers + 1)
+    chunks = _chunks(len(work), helpers + (1 if share else 0))
     with ProcessPoolExecutor(max_workers=helpers) as pool:
         futures: list[Future[list[bytes | None]]] = [
             pool.submit(_extract_chunk, [work[index] for index in chunk]) for chunk in chunks]
@@ -285,7 +289,7 @@ def _extract_in_parallel(work: Work, helpers: int,
             if futures[front].done():
                 yield from _collect(futures[front], work, chunks[front])
                 front += 1
-            elif futures[back].cancel():
+            elif share and futures[back].cancel():
                 for index in chunks[back]:
                     relative, data, module = work[index]
                     yield extract_file(relative, data, module=module), None

@@ -697,10 +697,10 @@ def _import_table(root: Node, src: SourceText, module: str, is_package: bool) ->
                         imports[dotted.split(".")[0]] = dotted.split(".")[0]
                         imports[dotted] = dotted
                     elif child.type == "aliased_import":
-                        name = child.child_by_field_name("name")
+                        imported = child.child_by_field_name("name")
                         alias = child.child_by_field_name("alias")
-                        if name is not None and alias is not None:
-                            imports[src.text(alias)] = src.text(name)
+                        if imported is not None and alias is not None:
+                            imports[src.text(alias)] = src.text(imported)
             elif statement.type == "import_from_statement":
                 module_node = statement.child_by_field_name("module_name")
                 if module_node is None:
@@ -789,7 +789,7 @@ def summarize(data: bytes, module: str, path: str, tree: Tree | None = None) -> 
             name_node.end_point)
         params_close = Position(params_close.line, max(0, params_close.column - 1))
         first = node.children[0] if node.children else None
-        fn = Function(
+        function = Function(
             name=name,
             qualname=f"{prefix}.{name}" if prefix else name,
             decorators=b.decorators(node),
@@ -802,8 +802,8 @@ def summarize(data: bytes, module: str, path: str, tree: Tree | None = None) -> 
             owner=owner,
             body_indent=b.body_indent(node.child_by_field_name("body")),
         )
-        functions_by_id[node.id] = fn
-        ordered_functions.append(fn)
+        functions_by_id[node.id] = function
+        ordered_functions.append(function)
 
     class_nodes = sorted(found.get("class", []), key=lambda n: n.start_byte)
     for node in class_nodes:
@@ -924,8 +924,8 @@ def summarize(data: bytes, module: str, path: str, tree: Tree | None = None) -> 
     for node in found.get("return", []):
         fn = owner_function(node)
         if fn is not None:
-            value = node.named_children[0] if node.named_children else None
-            fn.returns_values.append(b.shared_expr(value) if value is not None else None)
+            returned = node.named_children[0] if node.named_children else None
+            fn.returns_values.append(b.shared_expr(returned) if returned is not None else None)
             fn.exits.append(b.span(node))
     for node in found.get("exit", []):
         holder = owner_function(node)
@@ -964,11 +964,12 @@ def summarize(data: bytes, module: str, path: str, tree: Tree | None = None) -> 
             for clause in node.named_children:
                 if clause.type == "with_clause":
                     for item in clause.named_children:
-                        value = item.child_by_field_name("value")
-                        expr = b.shared_expr(value if value is not None else item)
-                        if isinstance(expr, Raw) and expr.kind == "as_pattern" and value is None:
-                            inner = item.named_children[0] if item.named_children else None
-                            target = inner.named_children[0] if inner is not None and inner.named_children else None
+                        context = item.child_by_field_name("value")
+                        expr = b.shared_expr(context if context is not None else item)
+                        if isinstance(expr, Raw) and expr.kind == "as_pattern" and context is None:
+                            pattern = item.named_children[0] if item.named_children else None
+                            target = pattern.named_children[0] if pattern is not None and pattern.named_children \
+                                else None
                             expr = b.expr(target) or expr
                         if expr is not None:
                             items.append(expr)

@@ -38,6 +38,9 @@ class ModelBuilder:
     _classes: dict[str, ClassRef] = field(default_factory=dict)
     # Failures of resolve steps, reported like extractor failures.
     failures: list[str] = field(default_factory=list)
+    # Every record in path order, grouped by exact type, built on the first `records` call: resolve steps
+    # ask for one kind at a time, dozens of times, and scanning every record each time added up.
+    _by_type: dict[type, list[tuple[int, FileFacts, Any]]] | None = None
 
     def __post_init__(self) -> None:
         self.project = Project(root=self.root)
@@ -57,11 +60,19 @@ class ModelBuilder:
 
     def records(self, kind: type[RecordT]) -> Iterator[tuple[FileFacts, RecordT]]:
         """Every record of `kind` across the workspace, in path order (deterministic)."""
-        for path in sorted(self.files):
-            facts = self.files[path]
-            for record in facts.records:
-                if isinstance(record, kind):
-                    yield facts, record
+        if self._by_type is None:
+            self._by_type = {}
+            order = 0
+            for path in sorted(self.files):
+                facts = self.files[path]
+                for record in facts.records:
+                    self._by_type.setdefault(type(record), []).append((order, facts, record))
+                    order += 1
+        groups = [group for record_type, group in self._by_type.items() if issubclass(record_type, kind)]
+        found = groups[0] if len(groups) == 1 else sorted(entry for group in groups for entry in group) \
+            if groups else []
+        for _, facts, record in found:
+            yield facts, record
 
     # ------------------------------------------------------------------ names and classes
 

@@ -7,7 +7,9 @@ a client that has moved on since rejects it instead of applying it at the wrong 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
+from enum import Enum
 
 from lsprotocol import types
 
@@ -82,8 +84,12 @@ def code_actions(state: ServerState, params: types.CodeActionParams) -> list[typ
     return actions or None
 
 
-def _wanted(kind: str, only: list[str] | None) -> bool:
-    return only is None or any(kind == wanted or kind.startswith(f"{wanted}.") for wanted in only)
+def _wanted(kind: str, only: Sequence[str] | None) -> bool:
+    """`only` holds kinds or their parents: `source` and `source.fixAll` both ask for `source.fixAll.plumbline`."""
+    if only is None:
+        return True
+    wanted = [item.value if isinstance(item, Enum) else str(item) for item in only]
+    return any(kind == item or kind.startswith(f"{item}.") for item in wanted)
 
 
 def _finding_actions(context: FileContext, finding: Finding, diag: types.Diagnostic,

@@ -378,7 +378,7 @@ class ServerState:
     def __init__(self, server: LanguageServer) -> None:
         self.server = server
         self.capabilities = types.ClientCapabilities()
-        self.encoding: str = types.PositionEncodingKind.Utf16
+        self.encoding: str = types.PositionEncodingKind.Utf16.value
         self.overrides = Overrides()
         self.initialization_options: Any = None
         self.folders: dict[Path, RootState] = {}
@@ -404,7 +404,8 @@ class ServerState:
 
     def initialize(self, params: types.InitializeParams) -> None:
         self.capabilities = params.capabilities
-        self.encoding = str(self.server.workspace.position_encoding or types.PositionEncodingKind.Utf16)
+        encoding = self.server.workspace.position_encoding or types.PositionEncodingKind.Utf16
+        self.encoding = encoding.value if isinstance(encoding, types.PositionEncodingKind) else str(encoding)
         self.analyzer.encoding = self.encoding
         text_document = params.capabilities.text_document
         self.pull = text_document is not None and text_document.diagnostic is not None

@@ -850,6 +850,21 @@ def class_of(builder: ModelBuilder, module: Module, expr: Expr | None) -> ClassR
     return builder.resolve_class(module, expr) if isinstance(expr, Name) else None
 
 
+# Decorators that declare a route or document it (`@admin_router.post`, `@blp.response`): their names say nothing
+# about auth or rate limits, even when the router is called `admin` or `auth`.
+ROUTE_DECORATORS = frozenset({*HTTP_VERBS, "route", "api_route", "websocket", "arguments", "response", "doc",
+                              "paginate", "input", "output", "alt_response", "expect", "marshal_with"})
+
+
+def auth_decorators(names: Iterable[str]) -> list[str]:
+    return [name for name in names if name.rsplit(".", 1)[-1] not in ROUTE_DECORATORS and looks_like_auth(name)]
+
+
+def rate_limit_decorators(names: Iterable[str]) -> list[str]:
+    return [name for name in names
+            if name.rsplit(".", 1)[-1] not in ROUTE_DECORATORS and looks_like_rate_limit(name)]
+
+
 def decorator_names(fn: Function | Class) -> list[str]:
     """Decorators as dotted names (`@login_required`, `@limiter.limit("5/minute")` → "limiter.limit")."""
     names: list[str] = []

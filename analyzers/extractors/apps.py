@@ -495,7 +495,7 @@ def _flask_cors(module: Module, call: Call) -> CorsDecl:
     credentials = _is_true(call.kwarg("supports_credentials"))
     origins = call.kwarg("origins")
     any_origin = _flask_origins_any(module, origins)
-    how = f"origins={expr_text(origins)}" if origins is not None else "no origins (Flask-CORS allows any)"
+    how = f"origins={expr_text(origins)}" if origins is not None else "origins unset, Flask-CORS's default"
     resources = call.kwarg("resources")
     if isinstance(resources, Seq) and resources.kind == "dict" and origins is None:
         options = [item for item in resources.items if isinstance(item, Seq) and item.kind == "dict"]

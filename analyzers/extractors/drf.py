@@ -282,8 +282,9 @@ def _view_function(module: Module, fn: Function) -> ViewFunctionDecl | None:
             allowed = ("POST",)
         elif last == "require_http_methods" and call is not None and call.args:
             allowed = tuple(method.upper() for method in _strings(call.args[0]))
-        elif last in ("permission_classes", "login_required", "permission_required", "authentication_classes"):
-            auth.append(expr_text(decorator))
+        elif last in ("permission_classes", "authentication_classes") or last.endswith(
+                ("login_required", "permission_required", "staff_member_required")):
+            auth.append(expr_text(decorator))  # also projects' own: pretix's `event_permission_required(...)`
         elif last in ("throttle_classes", "ratelimit") or re.search(r"rate_?limit|throttl", last, re.IGNORECASE):
             limits.append(expr_text(decorator))
     first = fn.params[0].name if fn.params else ""
@@ -655,6 +656,19 @@ class _View:
         return found
 
 
+# Django class-view mixins that turn anonymous requests away: LoginRequiredMixin, PermissionRequiredMixin,
+# UserPassesTestMixin, and projects' own (pretix's EventPermissionRequiredMixin, RecentAuthenticationRequiredMixin).
+_AUTH_MIXIN = re.compile(r"(?:Login|Permission|Authenticat|Auth|Staff|Superuser|Admin)\w*Required(?:Mixin)?$|"
+                         r"^UserPassesTestMixin$")
+
+
+def _auth_mixin(builder: ModelBuilder, view: _View) -> str | None:
+    """The first base of the view whose name says it requires a logged-in or permitted user."""
+    names = [ref.cls.name for ref in builder.ancestors(view.ref)]
+    names += [name.rsplit(".", 1)[-1] for name in sorted(view.external)]
+    return next((name for name in names if _AUTH_MIXIN.search(name)), None)
+
+
 class _Resolver:
     def __init__(self, builder: ModelBuilder) -> None:
         self.builder = builder
@@ -869,8 +883,11 @@ class _Resolver:
                             handler=handler, location=location)
         endpoint.parameters.extend(Parameter(name, "path") for name in _path_parameters(path))
         permissions = view.attribute("permission_classes")
+        mixin = _auth_mixin(self.builder, view)
         if permissions:
             endpoint.auth.append(f"permission_classes = {permissions}")
+        elif mixin:
+            endpoint.auth.append(mixin)
         elif view.is_drf and self.settings.get("drf.default_permission_classes"):
             endpoint.auth.append(f"DEFAULT_PERMISSION_CLASSES = {self.settings['drf.default_permission_classes']}")
         serializer = view.attribute("serializer_class")

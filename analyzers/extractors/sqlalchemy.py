@@ -802,13 +802,12 @@ def _class_fact(reader: FileReader, cls: Class) -> ClassFact | None:
             else:
                 _class_dunder(reader, fact, target, assign.value)
             continue
-        if target in ("type_annotation_map", "registry"):
-            value = assign.value
-            if target == "registry" and isinstance(value, Call) and reader.name(value) == "registry":
-                value = value.kwarg("type_annotation_map")
-            fact.type_map.update(type_annotation_map(value))
-            if target == "type_annotation_map" or fact.type_map:
-                continue
+        if target == "type_annotation_map" and not column_call(reader, assign.value):
+            fact.type_map.update(type_annotation_map(assign.value))
+            continue
+        if target == "registry" and isinstance(assign.value, Call) and reader.name(assign.value) == "registry":
+            fact.type_map.update(type_annotation_map(assign.value.kwarg("type_annotation_map")))
+            continue
         _class_attribute(reader, fact, assign, heads)
     for method in cls.methods:
         if not any("declared_attr" in expr_text(decorator) for decorator in method.decorators):

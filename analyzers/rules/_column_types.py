@@ -125,10 +125,6 @@ def dialect_name(dialect: str | None) -> str:
     return DIALECT_NAMES.get(dialect or "", dialect or "the database")
 
 
-def is_sql_declaration(declaration: TableDeclaration | None) -> bool:
-    return declaration is not None and declaration.kind == "sql"
-
-
 def written_type(column: Column) -> str:
     """The type as the developer wrote it, for messages."""
     return column.attributes.get("type_source") or column.type or "?"

@@ -48,9 +48,14 @@ def path_mentions(path: str, words: Iterable[str]) -> str | None:
     for part in segments(path):
         if part.startswith("{") or part.startswith("<"):
             continue
+        tokens = re.split(r"[-_.]", part)
         for word in wanted:
-            if word in re.split(r"[-_.]", part) or part == word or word in part.replace("_", "-"):
+            if word in tokens or word + "s" in tokens or part == word:
                 return word
+            if "-" in word and word in part.replace("_", "-"):
+                return word  # "reset-password" in "/auth/reset-password"
+            if len(tokens) == 1 and len(word) > 4 and "-" not in word and part.endswith(word):
+                return word  # camel case, lower-cased: "resetPassword" -> "resetpassword"
     return None
 
 
@@ -90,4 +95,8 @@ def serving_app(project: Project) -> App | None:
     frameworks = {endpoint.framework for endpoint in project.endpoints}
     wanted = frameworks | ({"starlette"} if "fastapi" in frameworks else set()) | (
         {"django"} if "drf" in frameworks else set())
-    return next((app for app in project.apps if app.framework in wanted), None)
+    candidates = [app for app in project.apps if app.framework in wanted]
+    # Several apps (a legacy sub-app, a test app): the one in a main/app/asgi module is the server.
+    candidates.sort(key=lambda app: (app.location.path.rsplit("/", 1)[-1].removesuffix(".py") not in (
+        "main", "app", "application", "asgi", "wsgi", "server", "__init__", "settings", "base"), app.location.path))
+    return candidates[0] if candidates else None

@@ -9,9 +9,11 @@ created (or at Django's root URL configuration); when every route of a router, b
 lacks a version, one finding stands where that router is created (or where the URL configuration is included),
 since one prefix there versions them all. Routes of a group that is partly versioned are reported one by one.
 
-Health checks, metrics, documentation (`/docs`, `/openapi.json`), admin, static files and the root path are
-exempt. A project that versions another way (it reads an `Accept-Version`/`API-Version` header or a versioned
-media type, sets DRF's `DEFAULT_VERSIONING_CLASS`, or uses fastapi-versioning) is not reported in path style.
+A prefix whose value cannot be known (`prefix=settings.API_V1_STR`, a constant from another module) may hold
+the version and is not reported. Health checks, metrics, documentation (`/docs`, `/openapi.json`), admin,
+static files and the root path are exempt. A project that versions another way (it reads an `Accept-Version`/
+`API-Version` header or a versioned media type, sets DRF's `DEFAULT_VERSIONING_CLASS`, or uses
+fastapi-versioning) is not reported in path style.
 
 ## Why it matters
 An unversioned API cannot change a response shape or remove a field without breaking every client at once.
@@ -62,6 +64,9 @@ DEFAULT_EXEMPT = [
 ]
 _VERSION_SEGMENT = re.compile(
     r"^(api-?)?v\d+([._]\d+)*([a-z]+\d*)?$|^[{<](\w+:)?(api_)?version[}>]$|^\d{4}-\d{2}-\d{2}$")
+# A prefix the extractor could not resolve (`{settings.API_V1_STR}`, `{API_PREFIX}`): it may well hold the
+# version, so the route is not reported. Path parameters are plain lower-case names (`{order_id}`).
+_UNKNOWN_PREFIX = re.compile(r"^\{[^}]*([.A-Z(][^}]*)\}$")
 OTHER_SCHEMES = ("versioning", "version_header", "version_query")
 
 
@@ -105,8 +110,8 @@ def versioned_handlers(endpoints: list[Endpoint], options: Options) -> set[str]:
         return {endpoint.handler for endpoint in endpoints
                 if any(parameter.name.lower() in names and parameter.source in ("query", "unknown")
                        for parameter in endpoint.parameters)}
-    return {endpoint.handler for endpoint in endpoints if any(_VERSION_SEGMENT.match(part)
-                                                                for part in segments(endpoint.path))}
+    return {endpoint.handler for endpoint in endpoints if any(
+        _VERSION_SEGMENT.match(part.lower()) or _UNKNOWN_PREFIX.match(part) for part in endpoint.path.split("/"))}
 
 
 def group_findings(missing: list[Endpoint], every: list[Endpoint], options: Options) -> Iterator[Finding]:

@@ -29,8 +29,9 @@ class OrderLine(Base):
 belong to the parent). There is no automatic fix: the choice is yours.
 
 ## Options
-None. The rule is on by default at `info` severity; turn it off with `ignore = ["DB007"]`, or for some files
-with `per-file-ignores` (e.g. migrations you no longer edit).
+None. The rule is opt-in (`extend-select = ["DB007"]`): most schemas rely on the default `NO ACTION` for
+many foreign keys on purpose, and a finding on every one of them would drown the rest. Once selected,
+`per-file-ignores` can exempt migrations you no longer edit.
 """
 
 from __future__ import annotations
@@ -44,8 +45,9 @@ from analyzers.rules import Rule
 
 
 def check(project: Project, options: BaseModel) -> Iterator[Finding]:
-    for location, found in unruled_foreign_keys(project).items():
+    for found in unruled_foreign_keys(project).values():
         table, foreign_key = found[0]
+        location = foreign_key.location or table_location(table)
         columns = ", ".join(foreign_key.columns)
         if len(found) == 1:
             label, entity = f"{table.name}.{columns}", f"{table.name}.{','.join(foreign_key.columns)}"
@@ -57,19 +59,25 @@ def check(project: Project, options: BaseModel) -> Iterator[Finding]:
             f"while rows point at it (NO ACTION){advice(table)}", location, entity)
 
 
-def unruled_foreign_keys(project: Project) -> dict[Location, list[tuple[Table, ForeignKey]]]:
-    """Foreign-key constraints without ON DELETE, by where they are declared."""
-    found: dict[Location, list[tuple[Table, ForeignKey]]] = {}
+def unruled_foreign_keys(project: Project) -> dict[tuple[object, ...], list[tuple[Table, ForeignKey]]]:
+    """Foreign-key constraints without ON DELETE, grouped by where (and what) they declare."""
+    found: dict[tuple[object, ...], list[tuple[Table, ForeignKey]]] = {}
     for table in sorted(project.tables.values(), key=lambda item: item.name):
         if not table.managed:
             continue
         for foreign_key in table.foreign_keys:
             if foreign_key.kind != "constraint" or foreign_key.on_delete or declared_by_django(table, foreign_key):
                 continue
-            location = foreign_key.location or (table.primary.location if table.primary else None)
-            if location is not None:
-                found.setdefault(location, []).append((table, foreign_key))
+            if foreign_key.location is None and table.primary is None:
+                continue
+            place = (foreign_key.location or table_location(table), foreign_key.columns, foreign_key.target_table)
+            found.setdefault(place, []).append((table, foreign_key))
     return found
+
+
+def table_location(table: Table) -> Location:
+    assert table.primary is not None
+    return table.primary.location
 
 
 def declared_by_django(table: Table, foreign_key: ForeignKey) -> bool:
@@ -106,4 +114,5 @@ RULE = Rule(
     summary="A foreign key does not say what happens when the referenced row is deleted",
     check=check,
     severity="info",
+    default_enabled=False,
 )

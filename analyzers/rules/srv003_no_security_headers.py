@@ -82,7 +82,8 @@ def problem(app: App, options: Options) -> str | None:
     configured = bool(app.middlewares) or bool(hooks & {"after_request", "after_app_request", "middleware"})
     if options.require_middleware and not configured:
         return None
-    return (f"the {app.framework} app configures its middleware here but none sets security headers "
+    name = {"fastapi": "FastAPI", "flask": "Flask", "starlette": "Starlette"}.get(app.framework, app.framework)
+    return (f"the {name} app configures its middleware here but none sets security headers "
             "(Strict-Transport-Security, X-Content-Type-Options, ...)")
 
 

@@ -311,3 +311,17 @@ def test_random_and_broken_source_never_raises(pieces: list[str], noise: str) ->
     source = SourceFile(path="app/views.py", language="python", data=data,
                         python=summarize(data, "app.views", "app/views.py"))
     responses.extract(source)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
+                                                                 HealthCheck.too_slow])
+@given(st.lists(st.sampled_from(PIECES), max_size=25), st.lists(st.sampled_from(PIECES), max_size=25))
+def test_broken_projects_resolve_and_check_without_failures(tmp_path_factory, first: list[str],
+                                                            second: list[str]) -> None:
+    workspace = Workspace(tmp_path_factory.mktemp("proj"))
+    routes = "from fastapi import FastAPI\napp = FastAPI()\n@app.post('/login')\n" + "".join(first)
+    workspace.update_file("app/main.py", routes.encode())
+    workspace.update_file("app/views.py", "".join(first + second).encode())
+    workspace.update_file("app/settings.py", ("MIDDLEWARE = [\n" + "".join(second)).encode())
+    result = workspace.check()
+    assert not result.failures, result.failures

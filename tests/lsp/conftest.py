@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 import pytest_lsp
 from lsprotocol import types
-from pytest_lsp import LanguageClient
 from pygls.protocol import default_converter
+from pytest_lsp import LanguageClient
 from pytest_lsp.client import DEFAULT_CLIENT_FEATURES, register_lsp_features
 
 PROJECTS = Path(__file__).parent / "projects"
@@ -169,8 +169,8 @@ class Session:
         deadline = time.monotonic() + timeout
         while not condition():
             if time.monotonic() > deadline:
-                summary = {key.rsplit("/shop/", 1)[-1]: [str(d.code) for d in value]
-                           for key, value in self.client.diagnostics.items()}
+                summary = {key.rsplit("/", 2)[-1]: [str(d.code) for d in value]
+                           for key, value in list(self.client.diagnostics.items())[:12]}
                 raise AssertionError(f"timed out waiting for {what or 'a condition'}; diagnostics: {summary}")
             await asyncio.sleep(0.02)
 

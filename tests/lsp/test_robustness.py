@@ -28,7 +28,7 @@ class Thing{index}(Base):
 
 def _large_project(root: Path, files: int) -> Path:
     (root / "app").mkdir(parents=True)
-    (root / "pyproject.toml").write_text('[tool.plumbline]\ndatabase = "postgresql"\n')
+    (root / "pyproject.toml").write_text('[tool.plumbline]\ndatabase = "postgresql"\nselect = ["DB003"]\n')
     (root / "app/__init__.py").write_text("")
     for index in range(files):
         (root / f"app/thing{index}.py").write_text(MODEL.format(index=index))
@@ -90,7 +90,7 @@ sys.exit(main())
 
 
 async def test_a_failing_rule_is_contained_logged_and_shown_once(shop: Path) -> None:
-    async with session(shop, command=[sys.executable, "-c", BROKEN_RULE]) as s:
+    async with session(shop, options={"select": ["DB003", "ZZZ999"]}, command=[sys.executable, "-c", BROKEN_RULE]) as s:
         models = shop / "app/models/orders.py"
         await s.until(lambda: s.codes(models) == ["DB003"], what="the other rules' findings")
         await s.until(lambda: any("ZZZ999" in m.message for m in s.client.messages), what="the failure shown")

@@ -35,19 +35,22 @@ async def test_diagnostic_carries_source_code_and_fingerprint(shop: Path) -> Non
         assert diagnostic.data == {"fingerprint": "DB003:orders.customer_id"}
 
 
-async def test_positions_count_utf16_code_units(shop: Path) -> None:
+async def test_positions_follow_the_negotiated_encoding(shop: Path) -> None:
     models = shop / "app/models/orders.py"
-    text = models.read_text().replace('__tablename__ = "orders"', '__tablename__ = "orders"  # 🛒 orders')
-    text = text.replace("    customer_id: Mapped[int]", "    customer_id: Mapped[int]")
-    models.write_text(text.replace('mapped_column(ForeignKey("customers.id"))',
-                                   'mapped_column(ForeignKey("customers.id"), comment="👤")'))
-    async with session(shop) as s:
-        await s.until(lambda: s.codes(models) == ["DB003"])
-        (diagnostic,) = s.client.diagnostics[uri(models)]
-        line = models.read_text().split("\n")[diagnostic.range.start.line]
-        # The finding spans the column declaration; its end is counted in UTF-16 (the emoji counts twice).
-        assert diagnostic.range.end.character == len(line.rstrip().encode("utf-16-le")) // 2 or \
-            diagnostic.range.end.character <= len(line.encode("utf-16-le")) // 2
+    models.write_text(models.read_text().replace('mapped_column(ForeignKey("customers.id"))',
+                                                 'mapped_column(ForeignKey("customers.id"), comment="👤é")'))
+    ends = {}
+    for encoding in ("utf-16", "utf-8", "utf-32"):
+        caps = capabilities()
+        caps.general = types.GeneralClientCapabilities(position_encodings=[encoding])
+        async with session(shop, caps) as s:
+            await s.until(lambda: s.codes(models) == ["DB003"])
+            (diagnostic,) = s.client.diagnostics[uri(models)]
+            ends[encoding] = diagnostic.range.end.character
+    line = next(text for text in models.read_text().split("\n") if "customer_id" in text)
+    assert line[ends["utf-32"] - 1] == ")"  # the declaration ends at the call's parenthesis
+    assert ends["utf-16"] - ends["utf-32"] == 1  # 👤 is two UTF-16 code units
+    assert ends["utf-8"] - ends["utf-32"] == 3 + 1  # 👤 is four bytes, é two
 
 
 # ------------------------------------------------------------------------------------------- editing
