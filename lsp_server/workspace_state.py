@@ -227,7 +227,7 @@ class Analyzer:
         # uri -> (root, relative, version, data) of open documents, as last given to the engine
         self.open: dict[str, tuple[RootState, str, int, bytes]] = {}
         self.findings: dict[RootState, dict[str, list[Finding]]] = {}
-        self.disk_lines: dict[tuple[str, str], Lines] = {}
+        self.disk_lines: dict[str, tuple[str, Lines]] = {}  # path -> (content digest, lines)
         self.seen_notes: set[str] = set()
 
     def run(self, work: Work) -> RunReport:
@@ -333,14 +333,16 @@ class Analyzer:
         return Outcome(root, result, views, changed, edited)
 
     def _disk_view(self, root: RootState, relative: str) -> FileView:
+        """A file that is not open, read once per content (its facts' digest says when it changed)."""
         facts = root.engine.files.get(relative)
-        key = (str(root.folder / relative), facts.digest if facts is not None else "")
-        lines = self.disk_lines.get(key)
-        if lines is None:
+        digest = facts.digest if facts is not None else ""
+        path = str(root.folder / relative)
+        cached = self.disk_lines.get(path)
+        if cached is None or cached[0] != digest:
             view = disk_view(root.folder, relative)
-            self.disk_lines[key] = view.lines
+            self.disk_lines[path] = (digest, view.lines)
             return view
-        return FileView(path_to_uri(root.folder / relative), lines, None)
+        return FileView(path_to_uri(root.folder / relative), cached[1], None)
 
     def _collect_notes(self, result: CheckResult, report: RunReport) -> None:
         for path, notes in result.notes.items():
@@ -683,6 +685,8 @@ class ServerState:
         if not (isinstance(raw, dict) and ({"select", "ignore"} & raw.keys() or isinstance(raw.get("plumbline"),
                                                                                                dict))):
             raw = await self._pull_configuration()
+        if not isinstance(raw, dict):
+            return  # the client told us nothing: the settings stay as they are
         self.overrides, problems = Overrides.parse(raw)
         for problem in problems:
             self.show_once(f"Plumbline settings: {problem}", types.MessageType.Warning)

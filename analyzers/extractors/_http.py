@@ -826,7 +826,10 @@ def _many(call: Call) -> bool:
 
 
 def looks_like_auth(name: str) -> bool:
-    """Dependency or decorator names that mean authentication or authorisation."""
+    """Dependency or decorator names that mean authentication or authorisation (not FastAPI's
+    `OAuth2PasswordRequestForm`: that is the login form the credentials arrive in)."""
+    if "RequestForm" in name:
+        return False
     return bool(re.search(r"auth|current_(active_)?user|require|login|permission|oauth|bearer|jwt|api_?key|"
                           r"credential|verify_token|get_user|admin|role", name, re.IGNORECASE))
 

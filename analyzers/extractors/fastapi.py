@@ -619,7 +619,8 @@ def _outside_dependency(written: str, qualified: str) -> _Signature:
     """A dependency the workspace does not define: only its name and origin can speak for it."""
     signature = _Signature()
     name = written.rsplit(".", 1)[-1]
-    if qualified.startswith("fastapi.security"):
+    # OAuth2PasswordRequestForm is the login form itself, not a check that the caller is signed in.
+    if qualified.startswith("fastapi.security") and "RequestForm" not in qualified:
         signature.auth.append(f"{name} ({qualified})")
     if qualified.startswith("fastapi_pagination") or re.search(r"pag(e|ing|inat)", name, re.IGNORECASE):
         signature.pagination.append(f"{name} dependency ({qualified})")
