@@ -246,11 +246,15 @@ class Module:
 
     def resolve(self, dotted: str) -> str:
         """The qualified name `dotted` refers to in this module (through its imports), or itself."""
-        head, _, rest = dotted.partition(".")
-        target = self.imports.get(head)
+        # Extractors ask this for nearly every name they meet: no partition or f-string for the common cases.
+        dot = dotted.find(".")
+        if dot < 0:
+            target = self.imports.get(dotted)
+            return dotted if target is None else target
+        target = self.imports.get(dotted[:dot])
         if target is None:
             return dotted
-        return f"{target}.{rest}" if rest else target
+        return target + dotted[dot:] if dot < len(dotted) - 1 else target
 
     def top_level_functions(self) -> list[Function]:
         return [fn for fn in self.functions if fn.qualname == fn.name]

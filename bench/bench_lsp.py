@@ -8,7 +8,7 @@ in the same run, so the ratios travel between machines better than milliseconds 
     python bench/bench_lsp.py                      # ~1,000 files, 200 keystrokes, a markdown table
     python bench/bench_lsp.py --files 300 --keys 100 --json
 
-- keystroke: one character typed into a function body of the 3,000-line file (an Enter every 30 characters),
+- keystroke: one character typed into a function body of the 3,000-line file (an Enter every 34 characters),
   timed from `didChange` to the `publishDiagnostics` of that version: the file re-parsed incrementally,
   re-extracted, the project re-resolved and re-checked. One keystroke at a time (p50/p95/p99).
   Floor: a full parse of that file, and its incremental re-parse after a one-character edit.

@@ -662,12 +662,6 @@ _AUTH_MIXIN = re.compile(r"(?:Login|Permission|Authenticat|Auth|Staff|Superuser|
                          r"^UserPassesTestMixin$")
 
 
-def _public(permissions: str) -> bool:
-    """`permission_classes = [AllowAny]` or `= []`: the view is open to anyone, whatever the defaults say."""
-    names = [name.strip() for name in permissions.strip("[]() ").split(",") if name.strip()]
-    return all(name.rsplit(".", 1)[-1] == "AllowAny" for name in names)
-
-
 def _auth_mixin(builder: ModelBuilder, view: _View) -> str | None:
     """The first base of the view whose name says it requires a logged-in or permitted user."""
     names = [ref.cls.name for ref in builder.ancestors(view.ref)]
@@ -891,8 +885,7 @@ class _Resolver:
         permissions = view.attribute("permission_classes")
         mixin = _auth_mixin(self.builder, view)
         if permissions:
-            if not _public(permissions):
-                endpoint.auth.append(f"permission_classes = {permissions}")
+            endpoint.auth.append(f"permission_classes = {permissions}")
         elif mixin:
             endpoint.auth.append(mixin)
         elif view.is_drf and self.settings.get("drf.default_permission_classes"):

@@ -73,6 +73,8 @@ AWARE_TYPES = frozenset({"timestamptz", "timestamp with time zone", "datetimeoff
 # On MySQL, TIMESTAMP is converted to UTC and back: only DATETIME lacks a zone.
 MYSQL_NAIVE_TYPES = frozenset({"datetime"})
 LOCAL_TIME_DEFAULTS = ("now", "today")
+# How SQLAlchemy (and a plain `datetime` annotation) spell the naive types.
+SQLALCHEMY_SPELLINGS = frozenset({"DateTime", "DATETIME", "TIMESTAMP", "DATETIME2", "SMALLDATETIME", "datetime"})
 
 
 class Options(BaseModel):
@@ -128,6 +130,8 @@ def column_finding(project: Project, site: ColumnSite, options: Options, django_
     table, column = site.table, site.column
     reasons: list[str] = []
     kind = zone(column)
+    if kind == "naive" and own_type(column, declaration_of(table, column)):
+        kind = None
     if kind == "naive" and type_reported(project, column, options):
         reasons.append(f"{described(column)} stores no time zone")
     default = column.attributes.get("naive_default")
@@ -140,6 +144,16 @@ def column_finding(project: Project, site: ColumnSite, options: Options, django_
     return RULE.finding(
         f"{site.label}: {' and '.join(reasons)}; {advice(project, column, declaration)}", location, site.entity,
         fix=timezone_fix(table, column, declaration) if len(reasons) == 1 and default is None else None)
+
+
+def own_type(column: Column, declaration: TableDeclaration | None) -> bool:
+    """A SQLAlchemy model column typed with the project's own class, such as Prefect's `Timestamp` TypeDecorator
+    (aware: `impl = TIMESTAMP(timezone=True)`). SQLAlchemy spells its naive types `DateTime`, `DATETIME`,
+    `TIMESTAMP`; another spelling is a class whose zone the name does not tell."""
+    if declaration is None or declaration.framework not in SQLALCHEMY_FRAMEWORKS:
+        return False
+    name = (column.type or "").split("(", 1)[0].rsplit(".", 1)[-1]
+    return name.lower() in NAIVE_TYPES and name not in SQLALCHEMY_SPELLINGS
 
 
 def local(default: str) -> bool:

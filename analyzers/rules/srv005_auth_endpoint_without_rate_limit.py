@@ -4,7 +4,9 @@ without any rate limit. Rate-limit evidence is found per endpoint (slowapi or Fl
 fastapi-limiter `Depends(RateLimiter(...))`, django-ratelimit `@ratelimit(...)`, DRF `throttle_classes`) or for
 the whole project (a limiter created with `default_limits`/`application_limits`, a rate-limit middleware,
 DRF `DEFAULT_THROTTLE_CLASSES`, django-axes or django-defender lockouts). Only endpoints that take input
-(`POST`, `PUT`, `PATCH`) are considered.
+(`POST`, `PUT`, `PATCH`) are considered, and only those a caller reaches without signing in: an endpoint
+that requires a signed-in user (a dependency, `permission_classes`, a login-required mixin or decorator) is not
+where passwords are guessed.
 
 ## Why it matters
 A login or one-time-code endpoint without a limit lets an attacker try passwords and codes as fast as the server
@@ -32,6 +34,7 @@ There is no automatic fix: the limiter and its storage are a project decision.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 from pydantic import BaseModel, ConfigDict
@@ -57,7 +60,7 @@ def check(project: Project, options: BaseModel) -> Iterator[Finding]:
     for endpoint in project.endpoints:
         if not {"POST", "PUT", "PATCH"} & set(endpoint.methods) or limited(endpoint):
             continue
-        if endpoint.auth:
+        if requires_sign_in(endpoint):
             continue  # only a signed-in user reaches it (pretix's /settings/2fa/disable): no one guesses from outside
         word = path_mentions(endpoint.path, options.paths)
         if word is None:
@@ -65,6 +68,11 @@ def check(project: Project, options: BaseModel) -> Iterator[Finding]:
         yield RULE.finding(f"{describe(endpoint)} is an authentication endpoint ({word}) without a rate limit: "
                            "passwords and codes can be guessed as fast as the server answers",
                            endpoint.location, f"{'/'.join(endpoint.methods)} {endpoint.path}")
+
+
+def requires_sign_in(endpoint: Endpoint) -> bool:
+    """Auth evidence other than an explicit opening (`permission_classes = [AllowAny]`, `= ()`)."""
+    return any(not re.search(r"AllowAny|=\s*(\[\s*\]|\(\s*\))$", evidence) for evidence in endpoint.auth)
 
 
 def limited(endpoint: Endpoint) -> bool:
