@@ -19,10 +19,10 @@ import dataclasses
 import gc
 import hashlib
 import io
+import operator
 import os
 import pickle
 import sys
-import tempfile
 from collections.abc import Callable, Iterator
 from functools import cache
 from pathlib import Path
@@ -88,11 +88,11 @@ def _constructor_reducer(cls: type) -> Callable[[Any], tuple[type, tuple[Any, ..
     if hasattr(cls, "__post_init__") or any(not field.init or field.kw_only for field in fields):
         return None
     names = tuple(field.name for field in fields)
-
-    def reduce(obj: Any) -> tuple[type, tuple[Any, ...]]:
-        return cls, tuple([getattr(obj, name) for name in names])
-
-    return reduce
+    if len(names) == 1:
+        single = operator.attrgetter(names[0])
+        return lambda obj: (cls, (single(obj),))
+    values = operator.attrgetter(*names)  # reads every field in C, into a tuple
+    return lambda obj: (cls, values(obj))
 
 
 @cache
@@ -135,6 +135,8 @@ def _prepare_folder(folder: Path) -> None:
 
 
 def _write_atomically(folder: Path, target: Path, data: bytes) -> None:
+    import tempfile  # here: a run that only reads a stored result never needs it (it costs milliseconds)
+
     handle, temporary = tempfile.mkstemp(dir=folder, suffix=".tmp")
     try:
         with os.fdopen(handle, "wb") as stream:

@@ -264,7 +264,7 @@ def _available_cpus() -> int:
 
 def _chunks(count: int, processes: int) -> list[range]:
     """Small enough that processes finish close together, large enough that handing out chunks stays cheap."""
-    size = min(32, max(4, count // (processes * 8)))
+    size = min(16, max(4, count // (processes * 8)))
     return [range(start, min(count, start + size)) for start in range(0, count, size)]
 
 

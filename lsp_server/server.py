@@ -4,8 +4,11 @@ Thin handlers over `ServerState` (lsp_server/workspace_state.py), which owns the
 the analysis loop, and `actions` (code actions, hover, fix-all). Nothing here analyses code.
 
 For other parts of the server (the agent's `lsp_server.agent.commands.register(server)`), `server.state` offers:
-- `state.root_for(uri)` → the root of a file (`.folder`, `.config`, `.result`); `state.roots()` → the folders;
-- `state.document(uri)` → the open document (`.text`, `.version`), None when not open; `state.text_of(uri)`;
+- `state.root_for(uri)` → the root of a file (`.folder`, `.config`, `.result`, `.loose` for a file outside every
+  folder); `state.locate(uri)` → (root, project-relative path); `state.roots()` → the workspace folders;
+  `state.all_roots()` → every root, single-file ones included;
+- `state.document(uri)` → the open document (`.text`, `.version`), None when not open; `state.documents` → every
+  open document by URI; `state.text_of(uri)` → the buffer, else the file on disk;
 - `state.findings(uri)`, `state.finding(uri, fingerprint)` → the latest findings of a file;
 - `await state.engine_copy(uri)` → a private engine (`analyzers.engine.Workspace`) sharing the root's facts, for
   checking an overlay; `await state.run_on_engine(uri, fn)` runs `fn(engine)` on the analysis thread;

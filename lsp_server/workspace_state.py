@@ -228,6 +228,7 @@ class Analyzer:
         self.open: dict[str, tuple[RootState, str, int, bytes]] = {}
         self.findings: dict[RootState, dict[str, list[Finding]]] = {}
         self.disk_lines: dict[str, tuple[str, Lines]] = {}  # path -> (content digest, lines)
+        self.open_views: dict[str, tuple[bytes, FileView]] = {}  # uri -> (the analysed bytes, their view)
         self.seen_notes: set[str] = set()
 
     def run(self, work: Work) -> RunReport:
@@ -257,6 +258,7 @@ class Analyzer:
         for uri, (root, relative) in work.closed.items():
             self.reparser.forget(uri)
             self.open.pop(uri, None)
+            self.open_views.pop(uri, None)
             # A closed document falls back to the file on disk; outside the workspace folders, to nothing.
             self._guard(report, f"reading {relative}", self._from_disk, root, relative, not root.loose)
             touched.add(root)
@@ -313,7 +315,7 @@ class Analyzer:
 
     def _check(self, root: RootState, edited: set[str]) -> Outcome:
         result = root.engine.check()
-        views = {relative: FileView(uri, Lines(data.decode("utf-8", errors="replace")), version)
+        views = {relative: self._open_view(uri, version, data)
                  for uri, (owner, relative, version, data) in self.open.items() if owner is root}
         previous = self.findings.get(root, {})
         current = result.findings
@@ -331,6 +333,15 @@ class Analyzer:
                          for finding in current.get(path, [])]
             changed[path] = PathDiagnostics(view.uri, view.version, converted)
         return Outcome(root, result, views, changed, edited)
+
+    def _open_view(self, uri: str, version: int, data: bytes) -> FileView:
+        """An open document as analysed, split into lines once per version."""
+        cached = self.open_views.get(uri)
+        if cached is not None and cached[0] is data:
+            return cached[1]
+        view = FileView(uri, Lines(data.decode("utf-8", errors="replace")), version)
+        self.open_views[uri] = (data, view)
+        return view
 
     def _disk_view(self, root: RootState, relative: str) -> FileView:
         """A file that is not open, read once per content (its facts' digest says when it changed)."""

@@ -446,6 +446,13 @@ class _Body:
             if assign.value is not None:
                 for target in assign.targets:
                     self.values.setdefault(target, []).append(assign.value)
+        # What a local list or dict receives after it is created (`users.append(row)` in a loop).
+        self.grown: dict[str, list[Expr]] = {}
+        for call in fn.calls:
+            if isinstance(call.func, Name) and call.func.dotted.count(".") == 1:
+                name, method = call.func.dotted.split(".")
+                if method in ("append", "extend", "insert", "add", "update"):
+                    self.grown.setdefault(name, []).extend([*call.args, *(value for _, value in call.kwargs)])
         self.client = self._client_names()
         self.paged_by_client: list[str] = []
         self.caps: list[str] = []
@@ -476,7 +483,9 @@ class _Body:
             return all(self.fixed_value(item, depth + 1) for item in (*expr.items, *expr.keys))
         if isinstance(expr, Name):
             if expr.dotted in self.values:
-                return all(self.fixed_value(value, depth + 1) for value in self.values[expr.dotted])
+                # `users = []` filled by `users.append(...)` in a loop is only as fixed as what it receives
+                values = [*self.values[expr.dotted], *self.grown.get(expr.dotted, [])]
+                return all(self.fixed_value(value, depth + 1) for value in values)
             return _is_constant_name(expr.dotted)
         if isinstance(expr, Raw) and expr.kind in ("list_comprehension", "set_comprehension"):
             source = _COMPREHENSION_SOURCE.search(expr.text)

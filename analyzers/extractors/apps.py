@@ -104,7 +104,8 @@ HEALTH_WORDS = ("health", "healthz", "healthcheck", "health-check", "health_chec
                 "readiness", "live", "liveness", "alive", "ping", "status", "heartbeat", "_health", "_status")
 _SECURITY_HEADER_TEXT = re.compile(r"[\"'](" + "|".join(re.escape(name) for name in sorted(SECURITY_HEADERS))
                                    + r")[\"']", re.IGNORECASE)
-_VERSION_HEADER = re.compile(r"^(x-)?(api-)?version$|^accept-version$|^x-api-version$", re.IGNORECASE)
+# `X-API-Version`, `Accept-Version`, and vendor-named ones such as Prefect's `X-PREFECT-API-VERSION`.
+_VERSION_HEADER = re.compile(r"^(x-)?(api-)?version$|^accept-version$|^x-([a-z0-9]+-)*api-version$", re.IGNORECASE)
 _MEDIA_TYPE_VERSION = re.compile(r"application/vnd\.[^;]*(\+json)?.*(version=|\.v\d)", re.IGNORECASE)
 _DEV_SETTINGS = re.compile(r"(^|[._])(dev|devel|development|local|test|tests|testing|ci)([._]|$)")
 _DJANGO_SETTINGS = ("MIDDLEWARE", "MIDDLEWARE_CLASSES", "INSTALLED_APPS", "CORS_ALLOW_ALL_ORIGINS",
@@ -275,8 +276,25 @@ def _all_classes(classes: list[Class]) -> Iterator[Class]:
         yield from _all_classes(cls.classes)
 
 
+def _header_parameters(module: Module) -> Iterator[Evidence]:
+    """FastAPI reads a header through a parameter: `x_prefect_api_version: str = Header(None)` is the
+    `x-prefect-api-version` header (underscores become hyphens unless `alias=` names it)."""
+    for fn in module.functions:
+        for param in fn.params:
+            markers = [param.default, *(param.annotation.index if isinstance(param.annotation, Subscript) else ())]
+            header = next((marker for marker in markers if isinstance(marker, Call) and callee(marker) == "Header"),
+                          None)
+            if header is None:
+                continue
+            key = const_str(header.kwarg("alias")) or param.name.replace("_", "-")
+            if _VERSION_HEADER.match(key):
+                yield Evidence("version_header", f'"{key}" header read', Location(module.path, param.span),
+                               f"{module.module}.{fn.qualname}")
+
+
 def _string_evidence(module: Module) -> Iterator[Evidence]:
     """Health paths and version headers written anywhere in the module."""
+    yield from _header_parameters(module)
     for function, expr in _module_exprs(module):
         for current in walk(expr):
             if isinstance(current, Call):

@@ -127,7 +127,7 @@ TRIVIAL_VALUES = frozenset({
 WEAK_WORDS = ("secret", "password", "passwd", "token", "apikey", "api_key", "api-key")
 LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "0.0.0.0", "::1", "[::1]", "host.docker.internal"})
 DEV_WORDS = frozenset({"dev", "devel", "develop", "development", "local", "test", "tests", "testing", "ci",
-                       "debug", "e2e"})
+                       "debug", "e2e", "testutils", "build"})  # pretix's testutils/settings.py, _build_settings.py
 SETTINGS_WORDS = frozenset({"settings", "config", "configs", "conf", "configuration"})
 DJANGO_SETTINGS_NAMES = frozenset({"INSTALLED_APPS", "ROOT_URLCONF", "MIDDLEWARE", "WSGI_APPLICATION"})
 TEXT_ASSIGNMENT = re.compile(
