@@ -14,9 +14,10 @@ import os
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import anthropic
+if TYPE_CHECKING:  # imported lazily below: the SDK costs ~0.8 s, paid only when the agent runs
+    import anthropic
 
 from lsp_server.agent.tools import ToolExecutor, ToolResult
 
@@ -113,6 +114,7 @@ class AgentSettings:
             raise AgentError("no_key", f"No Anthropic API key: {KEY_HELP}.")
 
     def client(self) -> anthropic.AsyncAnthropic:
+        import anthropic
         """A client with explicit credentials (so the SDK consults no profile files) and no SDK retries."""
         self.require_credentials()
         if self.api_key:
@@ -216,6 +218,7 @@ class Conversation:
                 "tools": self.tools, "messages": messages}
 
     async def _request(self) -> Any:
+        import anthropic
         body = self._request_body()
         for attempt in range(self.limits.retries + 1):
             try:
@@ -250,6 +253,7 @@ class Conversation:
 
 
 def map_error(error: anthropic.APIError, settings: AgentSettings) -> AgentError:
+    import anthropic
     """An actionable message for each way the API can fail."""
     detail = _error_detail(error)
     if isinstance(error, anthropic.APITimeoutError):
