@@ -114,8 +114,8 @@ class AgentSettings:
             raise AgentError("no_key", f"No Anthropic API key: {KEY_HELP}.")
 
     def client(self) -> anthropic.AsyncAnthropic:
-        import anthropic
         """A client with explicit credentials (so the SDK consults no profile files) and no SDK retries."""
+        import anthropic
         self.require_credentials()
         if self.api_key:
             return anthropic.AsyncAnthropic(api_key=self.api_key, base_url=self.base_url, max_retries=0,
@@ -253,8 +253,8 @@ class Conversation:
 
 
 def map_error(error: anthropic.APIError, settings: AgentSettings) -> AgentError:
-    import anthropic
     """An actionable message for each way the API can fail."""
+    import anthropic
     detail = _error_detail(error)
     if isinstance(error, anthropic.APITimeoutError):
         waited = settings.limits.request_timeout
