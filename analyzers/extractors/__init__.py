@@ -40,11 +40,4 @@ EXTRACTOR_NAMES = (
 
 @cache
 def extractors() -> tuple[ModuleType, ...]:
-    loaded = []
-    for name in EXTRACTOR_NAMES:
-        try:
-            loaded.append(importlib.import_module(f"analyzers.extractors.{name}"))
-        except ModuleNotFoundError as error:
-            if error.name != f"analyzers.extractors.{name}":
-                raise
-    return tuple(loaded)
+    return tuple(importlib.import_module(f"analyzers.extractors.{name}") for name in EXTRACTOR_NAMES)
