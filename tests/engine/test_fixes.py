@@ -36,12 +36,9 @@ def apply_fix(root: Path, fix: Fix) -> None:
             offsets.append(offsets[-1] + len(line))
         text = "".join(lines)
 
-        def offset(line: int, column: int) -> int:
-            return offsets[min(line, len(lines))] + column
-
         for edit in sorted(edits, key=lambda e: (e.span.start.line, e.span.start.column), reverse=True):
-            start = offset(edit.span.start.line, edit.span.start.column)
-            end = offset(edit.span.end.line, edit.span.end.column)
+            start = offsets[min(edit.span.start.line, len(lines))] + edit.span.start.column
+            end = offsets[min(edit.span.end.line, len(lines))] + edit.span.end.column
             text = text[:start] + edit.new_text + text[end:]
         file.write_text(text, encoding="utf-8")
     for created in fix.creates:
