@@ -9,6 +9,7 @@ cached on disk and shipped between processes.
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
@@ -284,6 +285,7 @@ _STRUCTURE_QUERY = """
 """
 
 _new_tuple = tuple.__new__
+_start_byte = operator.attrgetter("start_byte")
 
 
 def _ascii_span(node: Node) -> Span:
@@ -662,7 +664,11 @@ class _Builder:
         if body is None or not body.named_children:
             return "    "
         first = body.named_children[0]
-        line = self.src.line_text(first.start_point[0])
+        # The line holding the first statement; it starts `column` bytes before it (no table of line starts).
+        data = self.src.data
+        start = first.start_byte - first.start_point[1]
+        end = data.find(b"\n", start)
+        line = data[start : end if end >= 0 else len(data)].decode("utf-8", errors="replace")
         return line[: len(line) - len(line.lstrip())] or "    "
 
 
@@ -758,11 +764,10 @@ MAX_CLASS_NESTING = 32
 
 
 def _starts_its_line(src: SourceText, node: Node) -> bool:
-    row, byte_column = node.start_point
+    byte_column = node.start_point[1]
     if byte_column == 0:
         return True
-    start = src.line_starts()[row]
-    return not src.data[start : start + byte_column].strip()
+    return not src.data[node.start_byte - byte_column : node.start_byte].strip()
 
 
 def summarize(data: bytes, module: str, path: str, tree: Tree | None = None) -> Module:
@@ -777,12 +782,12 @@ def summarize(data: bytes, module: str, path: str, tree: Tree | None = None) -> 
 
     found = captures("python", _STRUCTURE_QUERY, root)
     for nodes in found.values():  # captures come grouped by pattern, not in source order
-        nodes.sort(key=lambda node: node.start_byte)
+        nodes.sort(key=_start_byte)
     functions_by_id: dict[int, Function] = {}
     classes_by_id: dict[int, Class] = {}
     ordered_functions: list[Function] = []
 
-    for node in sorted(found.get("function", []), key=lambda n: n.start_byte):
+    for node in found.get("function", []):
         name_node = node.child_by_field_name("name")
         if name_node is None:
             continue
@@ -809,7 +814,7 @@ def summarize(data: bytes, module: str, path: str, tree: Tree | None = None) -> 
         functions_by_id[node.id] = function
         ordered_functions.append(function)
 
-    class_nodes = sorted(found.get("class", []), key=lambda n: n.start_byte)
+    class_nodes = found.get("class", [])
     for node in class_nodes:
         name_node = node.child_by_field_name("name")
         if name_node is None:
@@ -872,7 +877,7 @@ def summarize(data: bytes, module: str, path: str, tree: Tree | None = None) -> 
                 classes_by_id[container.id].classes.append(cls)
         elif container is None:
             top_classes.append(cls)
-    for node in sorted(found.get("function", []), key=lambda n: n.start_byte):
+    for node in found.get("function", []):
         fn = functions_by_id.get(node.id)
         if fn is None:
             continue

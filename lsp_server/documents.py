@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from lsprotocol import types
-from tree_sitter import Parser, Tree
+from tree_sitter import Parser, Range, Tree
 
 from analyzers.discovery import MAX_FILE_BYTES
 from analyzers.parsing import language
@@ -99,6 +99,19 @@ def _end_point(start: tuple[int, int], inserted: bytes) -> tuple[int, int]:
     return (start[0] + newlines, len(inserted) - inserted.rfind(b"\n") - 1)
 
 
+@dataclass(slots=True)
+class Reparsed:
+    """A document's new tree, and what the incremental summary needs to know about how it came about."""
+
+    tree: Tree
+    # The previous tree, edited to the new text's coordinates (None after a full parse), and the edits.
+    previous: Tree | None = None
+    edits: list[TreeEdit] = field(default_factory=list)
+
+    def changed_ranges(self) -> list[Range]:
+        return list(self.previous.changed_ranges(self.tree)) if self.previous is not None else []
+
+
 class Reparser:
     """Python trees of open documents, kept on the analysis thread and re-parsed incrementally."""
 
@@ -108,6 +121,11 @@ class Reparser:
 
     def parse(self, uri: str, data: bytes, edits: list[TreeEdit] | None) -> Tree | None:
         """The tree of `data`, re-using the previous tree of `uri` when `edits` lead from it to `data`."""
+        reparsed = self.reparse(uri, data, edits)
+        return reparsed.tree if reparsed is not None else None
+
+    def reparse(self, uri: str, data: bytes, edits: list[TreeEdit] | None) -> Reparsed | None:
+        """Like `parse`, keeping the previous tree and the edits (for the incremental summary)."""
         if len(data) > MAX_FILE_BYTES:
             self.trees.pop(uri, None)
             return None
@@ -119,7 +137,9 @@ class Reparser:
                          new_end_point=edit.new_end_point)
         tree = self._parser.parse(data, old) if old is not None else self._parser.parse(data)
         self.trees[uri] = tree
-        return tree
+        if old is None or not edits:
+            return Reparsed(tree)
+        return Reparsed(tree, old, list(edits))
 
     def forget(self, uri: str) -> None:
         self.trees.pop(uri, None)
