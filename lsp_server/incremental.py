@@ -32,7 +32,6 @@ from lsp_server.documents import TreeEdit
 
 # --------------------------------------------------------------------------------------------- edited region
 
-IMPORT_TYPES = frozenset({"import_statement", "import_from_statement", "future_import_statement"})
 # Module fields that are not lists of located items, and how a summary of a few statements treats them.
 SCALAR_FIELDS = frozenset({"module", "path", "imports", "has_errors", "line_count", "is_package_init",
                            "imports_end"})
@@ -81,7 +80,7 @@ def _last_row(start: Any, end: Any) -> int:
 # --------------------------------------------------------------------------------------------- incremental summary
 
 
-def incremental_summary(previous: Module, data: bytes, tree: Tree, old_tree: Tree,
+def incremental_summary(previous: Module, data: bytes, tree: Tree, old_data: bytes,
                         rows: tuple[int, int]) -> Module | None:
     """The summary of `data` (parsed as `tree`), re-using `previous` outside `rows`; None when unsure.
 
@@ -89,15 +88,17 @@ def incremental_summary(previous: Module, data: bytes, tree: Tree, old_tree: Tre
     untouched statements stay valid as they are, positions included. The touched statements are parsed and
     summarised on their own, preceded by blank lines so that their positions come out right, and used only when
     they parsed exactly as they do in the whole file. `old_tree` is the previous tree, edited to the new
-    coordinates: an import removed there changes the import table as much as one added.
+    `old_data` is the text `previous` summarises: an import removed there changes the import table as much as
+    one added.
     """
     first, last = rows
     if previous.imports_end <= 0 or first < previous.imports_end:
         return None  # the import header and the docstring are summarised with the whole file
+    text = data[_row_offset(data, first):_row_offset(data, last + 1)]
+    if b"import" in text or b"import" in old_data[_row_offset(old_data, first):_row_offset(old_data, last + 1)]:
+        return None  # (or a word that merely contains it: summarised whole, which is never wrong)
     region = _statements_on(tree.root_node, first, last)
-    if any(_holds_import(node) for node in region + _statements_on(old_tree.root_node, first, last)):
-        return None
-    part_data = b"\n" * first + data[_row_offset(data, first):_row_offset(data, last + 1)]
+    part_data = b"\n" * first + text
     part_tree = parse("python", part_data)
     if [_shape(node) for node in part_tree.root_node.children] != [_shape(node) for node in region]:
         return None
@@ -107,16 +108,6 @@ def incremental_summary(previous: Module, data: bytes, tree: Tree, old_tree: Tre
 
 def _statements_on(root: Node, first: int, last: int) -> list[Node]:
     return [child for child in root.children if first <= child.start_point[0] <= last]
-
-
-def _holds_import(node: Node) -> bool:
-    stack = [node]
-    while stack:
-        current = stack.pop()
-        if current.type in IMPORT_TYPES:
-            return True
-        stack.extend(current.named_children)
-    return False
 
 
 def _row_offset(data: bytes, row: int) -> int:
@@ -131,8 +122,9 @@ def _row_offset(data: bytes, row: int) -> int:
 
 
 def _shape(node: Node) -> tuple[Any, ...]:
-    """A node's structure and positions (not its bytes, which differ by the padding)."""
-    return (node.type, node.is_missing, node.start_point, node.end_point, [_shape(child) for child in node.children])
+    """A statement's syntax tree as tree-sitter prints it (named nodes, fields, ERROR and MISSING nodes), and its
+    extent: equal for two parses of the same bytes only when they parsed them the same way."""
+    return (str(node), node.start_point, node.end_point, node.child_count)
 
 
 def _assemble(previous: Module, part: Module, rows: tuple[int, int], tree: Tree) -> Module | None:
@@ -248,7 +240,8 @@ class ReadTracker:
         self.reads = {}
         for path, module in watched.items():
             assert module is not None
-            self.reads[path] = Reads(module, {id(obj): frozenset(by_object.get(id(obj), ())) for obj in _objects(module)})
+            self.reads[path] = Reads(module, {id(obj): frozenset(by_object.get(id(obj), ()))
+                                              for obj in _objects(module)})
         return result
 
     def forget(self, path: str | None = None) -> None:
