@@ -1236,3 +1236,42 @@ def expr_text(expr: Expr | None) -> str:
     if isinstance(expr, Lambda):
         return f"lambda: {expr_text(expr.body)}"
     return ""
+
+
+def walk(expr: Expr | None) -> Iterator[Expr]:
+    """Every expression inside `expr`, itself included."""
+    return iter(_walked(expr)) if expr is not None else iter(())
+
+
+def _walked(expr: Expr) -> list[Expr]:
+    # A list and exact type tests for the common shapes: extractors walk every expression of every file.
+    found: list[Expr] = []
+    stack: list[Expr] = [expr]
+    while stack:
+        current = stack.pop()
+        found.append(current)
+        kind = type(current)
+        if kind is Name or kind is Const:
+            continue
+        if kind is Call:
+            stack.append(current.func)  # type: ignore[attr-defined]
+            stack.extend(current.args)  # type: ignore[attr-defined]
+            if current.kwargs:  # type: ignore[attr-defined]
+                stack.extend([value for _, value in current.kwargs])  # type: ignore[attr-defined]
+        elif isinstance(current, Call):
+            stack.append(current.func)
+            stack.extend(current.args)
+            stack.extend(value for _, value in current.kwargs)
+        elif isinstance(current, Attr):
+            stack.append(current.value)
+        elif isinstance(current, Subscript):
+            stack.append(current.value)
+            stack.extend(current.index)
+        elif isinstance(current, Seq):
+            stack.extend(current.items)
+            stack.extend(current.keys)
+        elif isinstance(current, BinOp):
+            stack.extend((current.left, current.right))
+        elif isinstance(current, Lambda):
+            stack.append(current.body)
+    return found

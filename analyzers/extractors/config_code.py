@@ -38,7 +38,6 @@ from analyzers.pysyntax import (
     Expr,
     FString,
     Function,
-    Lambda,
     Module,
     Name,
     Seq,
@@ -46,6 +45,7 @@ from analyzers.pysyntax import (
     const_str,
     expr_text,
     iter_calls,
+    walk,
 )
 from analyzers.resolve import ModelBuilder
 
@@ -346,7 +346,7 @@ class _PythonFile:
     # ---- CFG002: environment reads
 
     def reads_in(self, expr: Expr) -> Iterator[_EnvRead]:
-        for node in _walk(expr):
+        for node in walk(expr):
             read = self.env_read(node)
             if read is not None:
                 yield read
@@ -399,7 +399,7 @@ class _PythonFile:
                           variable=read.variable, form=read.form, use=use)
 
     def unchecked_uses(self, expr: Expr) -> Iterator[tuple[_EnvRead, str]]:
-        for node in _walk(expr):
+        for node in walk(expr):
             if isinstance(node, Call):
                 callee = self.resolve(node.func) or expr_text(node.func)
                 consumer = callee in CONVERTERS or _last(callee) in URL_CONSUMERS
@@ -637,7 +637,7 @@ class _PythonFile:
         return "", ""
 
     def leaked(self, expr: Expr, name: str | None) -> str:
-        for node in _walk(expr):
+        for node in walk(expr):
             if isinstance(node, Call):
                 callee = self.resolve(node.func)
                 if callee in TRACEBACK_FORMATTERS:
@@ -937,32 +937,6 @@ def _config_value(raw: str) -> str:
 # --------------------------------------------------------------------------------------------- helpers
 
 
-def _walk(expr: Expr | None) -> Iterator[Expr]:
-    """`expr` and every expression inside it."""
-    stack: list[Expr | None] = [expr]
-    while stack:
-        current = stack.pop()
-        if current is None:
-            continue
-        yield current
-        if isinstance(current, Call):
-            stack.extend(value for _, value in current.kwargs)
-            stack.extend(current.args)
-            stack.append(current.func)
-        elif isinstance(current, Attr):
-            stack.append(current.value)
-        elif isinstance(current, Subscript):
-            stack.extend(current.index)
-            stack.append(current.value)
-        elif isinstance(current, Seq):
-            stack.extend(current.items)
-            stack.extend(current.keys)
-        elif isinstance(current, BinOp):
-            stack.extend((current.right, current.left))
-        elif isinstance(current, Lambda):
-            stack.append(current.body)
-
-
 def _is_logger(receiver: str) -> bool:
     """`logger`, `self.log`, `app.logger`, `logging.getLogger(__name__)`, `structlog.get_logger()`."""
     last = _last(receiver).lower().strip("_")
@@ -982,7 +956,7 @@ def _mentions(expressions: list[Expr], name: str | None) -> bool:
         return False
     pattern = re.compile(rf"\b{re.escape(name)}\b")
     for expr in expressions:
-        for node in _walk(expr):
+        for node in walk(expr):
             if isinstance(node, Name) and node.dotted.split(".")[0] == name:
                 return True
             if isinstance(node, FString) and pattern.search(node.text):

@@ -27,7 +27,6 @@ from analyzers.pysyntax import (
     Const,
     Expr,
     Function,
-    Lambda,
     Module,
     Name,
     Raw,
@@ -35,6 +34,7 @@ from analyzers.pysyntax import (
     Subscript,
     const_str,
     expr_text,
+    walk,
 )
 from analyzers.resolve import ClassRef, ModelBuilder
 
@@ -308,7 +308,7 @@ def _body(module: Module, fn: Function) -> BodyFacts:
                                *(value for value in fn.returns_values if value is not None)]
     client = _client_names(fn, assigned)
     for expr in expressions:
-        for inner in _walk(expr):
+        for inner in walk(expr):
             _note(module, inner, facts)
             if isinstance(inner, Subscript):
                 bounds = _slice_bounds(inner)
@@ -347,34 +347,12 @@ def _client_names(fn: Function, assigned: dict[str, Expr]) -> set[str]:
 
 def _names_in(expr: Expr) -> set[str]:
     found: set[str] = set()
-    for inner in _walk(expr):
+    for inner in walk(expr):
         if isinstance(inner, Name):
             found.add(inner.dotted.split(".", 1)[0])
         elif isinstance(inner, Raw):
             found.update(_IDENTIFIER.findall(inner.text))
     return found
-
-
-def _walk(expr: Expr) -> Iterator[Expr]:
-    stack: list[Expr] = [expr]
-    while stack:
-        current = stack.pop()
-        yield current
-        if isinstance(current, Call):
-            stack.append(current.func)
-            stack.extend(current.args)
-            stack.extend(value for _, value in current.kwargs)
-        elif isinstance(current, Attr):
-            stack.append(current.value)
-        elif isinstance(current, Subscript):
-            stack.append(current.value)
-            stack.extend(current.index)
-        elif isinstance(current, Seq):
-            stack.extend(current.items)
-        elif isinstance(current, BinOp):
-            stack.extend((current.left, current.right))
-        elif isinstance(current, Lambda):
-            stack.append(current.body)
 
 
 def _note(module: Module, expr: Expr, facts: BodyFacts) -> None:
