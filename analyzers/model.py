@@ -30,6 +30,22 @@ class Span(NamedTuple):
                                                      end_column if end_column is not None else column))
 
 
+def encode_span(span: Span) -> str:
+    """A span as text, for records whose details are strings (`CallSite.detail`): "line:col:end_line:end_col"."""
+    return f"{span.start.line}:{span.start.column}:{span.end.line}:{span.end.column}"
+
+
+def decode_span(text: str | None) -> Span | None:
+    """The span `encode_span` wrote, or None for missing or malformed text."""
+    if not text:
+        return None
+    try:
+        line, column, end_line, end_column = (int(part) for part in text.split(":"))
+    except ValueError:
+        return None
+    return Span(Position(line, column), Position(end_line, end_column))
+
+
 @dataclass(frozen=True, slots=True)
 class Location:
     path: str

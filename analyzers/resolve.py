@@ -108,6 +108,25 @@ class ModelBuilder:
             return ref.qualified
         return module.resolve(expr.dotted)
 
+    def function_named(self, name: str) -> str | None:
+        """The project function `name` means (`project.functions` key), following re-exports in package
+        modules (`from .deps import get_db` in `__init__`); a class means its `__init__` (or `__call__` for a
+        callable instance's class)."""
+        functions = self.project.functions
+        seen: set[str] = set()
+        current = name
+        while current not in seen:
+            seen.add(current)
+            for candidate in (current, current + ".__init__", current + ".__call__"):
+                if candidate in functions:
+                    return candidate
+            module_name, _, attribute = current.rpartition(".")
+            module = self.modules.get(module_name)
+            if module is None or attribute not in module.imports:
+                return None
+            current = module.imports[attribute]
+        return None
+
     def ancestors(self, ref: ClassRef) -> list[ClassRef]:
         """Base classes found in the workspace, nearest first (depth-first, each once, cycles cut)."""
         result: list[ClassRef] = []

@@ -70,22 +70,5 @@ def resolve(builder: ModelBuilder) -> None:
     for info in functions.values():
         resolved = set()
         for callee in info.calls:
-            resolved.add(callee if callee in functions else _through_reexports(builder, callee, functions))
+            resolved.add(callee if callee in functions else builder.function_named(callee) or callee)
         info.calls = resolved
-
-
-def _through_reexports(builder: ModelBuilder, name: str, functions: dict[str, FunctionInfo]) -> str:
-    seen: set[str] = set()
-    current = name
-    while current not in seen:
-        seen.add(current)
-        if current in functions:
-            return current
-        if current + ".__init__" in functions:
-            return current + ".__init__"
-        module_name, _, attribute = current.rpartition(".")
-        module = builder.modules.get(module_name)
-        if module is None or attribute not in module.imports:
-            break
-        current = module.imports[attribute]
-    return name

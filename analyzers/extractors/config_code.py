@@ -26,7 +26,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from analyzers.facts import SourceFile
-from analyzers.model import CallSite, Location, Position, Span
+from analyzers.model import CallSite, Location, Position, Span, encode_span
 from analyzers.pysyntax import (
     Assign,
     Attr,
@@ -323,7 +323,7 @@ class _PythonFile:
         os_name = self.os_module()
         if os_name is None:
             return {}
-        return {"fix_span": _encode(value.span), "fix_text": f'{os_name}.environ["{name}"]',
+        return {"fix_span": encode_span(value.span), "fix_text": f'{os_name}.environ["{name}"]',
                 **self.os_import()}
 
     def os_module(self) -> str | None:
@@ -505,7 +505,7 @@ class _PythonFile:
         os_name = self.os_module()
         if os_name is None:
             return {}
-        return {"fix_span": _encode(value.span), "fix_text": f'{os_name}.environ.get("DJANGO_DEBUG") == "1"',
+        return {"fix_span": encode_span(value.span), "fix_text": f'{os_name}.environ.get("DJANGO_DEBUG") == "1"',
                 **self.os_import()}
 
     def star_imports(self) -> tuple[str, ...]:
@@ -561,7 +561,7 @@ class _PythonFile:
     def print_fix(self, call: Call, logger: str) -> dict[str, str]:
         if not logger or len(call.args) != 1 or call.kwargs or call.star:
             return {}
-        return {"fix_span": _encode(call.func.span), "fix_text": f"{logger}.info"}
+        return {"fix_span": encode_span(call.func.span), "fix_text": f"{logger}.info"}
 
     def logger_name(self) -> str:
         for assign in self.module.assigns:
@@ -1016,10 +1016,6 @@ def _last(dotted: str) -> str:
 
 def _flag(value: bool) -> str:
     return "true" if value else ""
-
-
-def _encode(span: Span) -> str:
-    return f"{span.start.line}:{span.start.column}:{span.end.line}:{span.end.column}"
 
 
 def _name_words(name: str) -> list[str]:

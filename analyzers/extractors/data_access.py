@@ -44,7 +44,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 
 from analyzers.facts import SourceFile
-from analyzers.model import CallSite, Location, Position, Span
+from analyzers.model import CallSite, Location, Position, Span, encode_span
 from analyzers.pysyntax import (
     Attr,
     BinOp,
@@ -188,10 +188,6 @@ def within(inner: Span, outer: Span) -> bool:
 
 def before(first: Span, second: Span) -> bool:
     return first.end <= second.start
-
-
-def encode(span: Span) -> str:
-    return f"{span.start.line}:{span.start.column}:{span.end.line}:{span.end.column}"
 
 
 class _Lines:
@@ -901,7 +897,7 @@ class _FunctionScan:
         text = self.scope.lines.text(call.span)
         if not text.endswith(".all()") or "\n" in text:
             return {}
-        return {"count_span": encode(wrapper), "count_text": text[: -len(".all()")] + ".count()"}
+        return {"count_span": encode_span(wrapper), "count_text": text[: -len(".all()")] + ".count()"}
 
     # ---- QRY002: SQL built from values
 
@@ -972,7 +968,7 @@ class _FunctionScan:
             previous = self._previous([(other.span, name) for other, name in commits[:index]], call.span, receiver)
             detail = {"receiver": receiver}
             if previous is not None:
-                detail["previous"] = encode(previous)
+                detail["previous"] = encode_span(previous)
                 if flushable or "session" in receiver.lower():
                     detail["flush_text"] = f"{receiver}.flush()"
             yield self.site("db_commit", f"{receiver}.commit", call.span, self.scope.in_any_loop(call.span), detail)
@@ -1006,7 +1002,7 @@ class _FunctionScan:
             previous = None if atomic else self._previous(earlier, call.span, "write")
             yield self.site("db_write", method, call.span, self.scope.in_any_loop(call.span), {
                 "orm": orm, "method": method, "atomic": "true" if atomic else "",
-                "previous": encode(previous) if previous else "", **fix})
+                "previous": encode_span(previous) if previous else "", **fix})
 
     def _write(self, call: Call) -> tuple[str, str] | None:
         """(orm, method) of an ORM write call."""
@@ -1280,7 +1276,7 @@ def resolve(builder: ModelBuilder) -> None:
     project = builder.project
     for _, site in builder.records(CallSite):
         if site.kind in ("atomic_call", "loop_call"):  # only calls into the project's own functions matter
-            callee = _function_named(builder, site.callee)
+            callee = builder.function_named(site.callee)
             if callee is None:
                 continue
             site = replace(site, callee=callee)  # records stay as extracted: they are cached
@@ -1292,35 +1288,14 @@ def resolve(builder: ModelBuilder) -> None:
     for _, edge in builder.records(DependencyEdge):
         if edge.via_alias and edge.target not in aliases:
             continue
-        target = _function_named(builder, aliases.get(edge.target, edge.target))
+        target = builder.function_named(aliases.get(edge.target, edge.target))
         caller = functions.get(edge.caller)
         if caller is not None and target is not None and target != edge.caller:
             caller.calls.add(target)
-    hooks = [(hook, _function_named(builder, hook.function)) for _, hook in builder.records(RequestHook)]
+    hooks = [(hook, builder.function_named(hook.function)) for _, hook in builder.records(RequestHook)]
     for endpoint in project.endpoints:
         handler = functions.get(endpoint.handler)
         if handler is None:
             continue
         handler.calls.update(name for hook, name in hooks if name is not None and hook.framework == endpoint.framework)
     project._request_path = None  # the call graph grew: computed again on first use
-
-
-def _function_named(builder: ModelBuilder, name: str) -> str | None:
-    """A project function by qualified name, through re-exports (`from .deps import get_db` in `__init__`)."""
-    functions = builder.project.functions
-    seen: set[str] = set()
-    current = name
-    while current not in seen:
-        seen.add(current)
-        if current in functions:
-            return current
-        if current + ".__init__" in functions:
-            return current + ".__init__"
-        if current + ".__call__" in functions:
-            return current + ".__call__"
-        module_name, _, attribute = current.rpartition(".")
-        module = builder.modules.get(module_name)
-        if module is None or attribute not in module.imports:
-            return None
-        current = module.imports[attribute]
-    return None

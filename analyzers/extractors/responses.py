@@ -621,7 +621,7 @@ def resolve(builder: ModelBuilder) -> None:
         detail = dict(record.detail)
         helper = detail.get("helper")
         if helper:
-            found = _function_named(builder, helper)
+            found = builder.function_named(helper)
             if found is None:
                 del detail["helper"]
                 detail.pop("helper_status", None)
@@ -640,20 +640,3 @@ def resolve(builder: ModelBuilder) -> None:
 def _is_async(functions: dict[str, FunctionInfo], name: str) -> bool:
     info = functions.get(name)
     return bool(info and info.is_async)
-
-
-def _function_named(builder: ModelBuilder, qualified: str) -> str | None:
-    """The project function a qualified name means, following re-exports in package modules."""
-    functions = builder.project.functions
-    seen: set[str] = set()
-    current = qualified
-    while current not in seen:
-        seen.add(current)
-        if current in functions:
-            return current
-        module_name, _, attribute = current.rpartition(".")
-        module = builder.modules.get(module_name)
-        if module is None or attribute not in module.imports:
-            return None
-        current = module.imports[attribute]
-    return None

@@ -6,7 +6,7 @@ from __future__ import annotations
 import fnmatch
 import re
 
-from analyzers.model import CallSite, Fix, Position, Project, Span, TextEdit
+from analyzers.model import CallSite, Fix, Project, Span, TextEdit, decode_span
 
 _TEST_PATH = re.compile(
     r"(^|/)(tests?|testing|fixtures)/|(^|/)test_[^/]*\.py$|_tests?\.py$|(^|/)conftest\.py$")
@@ -43,17 +43,6 @@ def serving(project: Project, function: str | None) -> str | None:
     if endpoint is None:
         return short_name(handler)
     return f"{'/'.join(endpoint.methods)} {endpoint.path or '/'}"
-
-
-def decode_span(text: str | None) -> Span | None:
-    """A span the extractor encoded as "line:column:end_line:end_column"."""
-    if not text:
-        return None
-    try:
-        line, column, end_line, end_column = (int(part) for part in text.split(":"))
-    except ValueError:
-        return None
-    return Span(Position(line, column), Position(end_line, end_column))
 
 
 def planned_fix(site: CallSite, title: str, safe: bool = False) -> Fix | None:

@@ -54,9 +54,9 @@ from collections.abc import Iterator
 
 from pydantic import BaseModel, ConfigDict
 
-from analyzers.model import CallSite, Finding, Fix, Position, Project, Span, TextEdit
+from analyzers.model import CallSite, Finding, Fix, Position, Project, Span, TextEdit, decode_span
 from analyzers.rules import Rule
-from analyzers.rules.qry00_shared import decode_span, is_test_or_migration, short_name
+from analyzers.rules.qry00_shared import is_test_or_migration, short_name
 
 
 class Options(BaseModel):

@@ -39,10 +39,9 @@ from collections.abc import Iterator
 
 from pydantic import BaseModel, ConfigDict
 
-from analyzers.model import CallSite, Finding, Fix, Project, TextEdit
+from analyzers.model import CallSite, Finding, Fix, Project, TextEdit, decode_span
 from analyzers.rules import Rule
 from analyzers.rules.qry00_shared import (
-    decode_span,
     endpoint_of,
     is_test_or_migration,
     ordinal_fingerprints,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from analyzers.model import CallSite, Endpoint, Position, Project, Span
+from analyzers.model import CallSite, Endpoint, Project
 
 _TEST_PATH = re.compile(r"(^|/)(tests?|testing)/|(^|/)test_[^/]*\.py$|_tests?\.py$|(^|/)conftest\.py$")
 _MIGRATION_PATH = re.compile(r"(^|/)(migrations|alembic|versions)/")
@@ -39,17 +39,6 @@ def short_name(function: str | None) -> str:
     parts = function.replace(".<locals>", "").split(".")
     tail = parts[-2:] if len(parts) > 1 and parts[-2][:1].isupper() else parts[-1:]
     return ".".join(tail) + "()"
-
-
-def decode_span(text: str | None) -> Span | None:
-    """A span the extractor encoded as "line:column:end_line:end_column"."""
-    if not text:
-        return None
-    try:
-        line, column, end_line, end_column = (int(part) for part in text.split(":"))
-    except ValueError:
-        return None
-    return Span(Position(line, column), Position(end_line, end_column))
 
 
 def ordinal_fingerprints(sites: list[CallSite], key: str) -> dict[int, str]:
