@@ -33,7 +33,7 @@ def example_output() -> str:
         [sys.executable, "-m", "lsp_server", "check", "examples/shop", "--no-cache"],
         cwd=REPO, capture_output=True, text=True, env={"NO_COLOR": "1", "PATH": "/usr/bin:/bin"},
     )
-    return "```text\n" + completed.stdout.rstrip() + "\n```"
+    return "```text\n$ plumbline check examples/shop\n" + completed.stdout.rstrip() + "\n```"
 
 
 def replace_section(text: str, name: str, body: str) -> str:
