@@ -26,6 +26,7 @@ from analyzers.extract import digest, extract_file
 from analyzers.extractors import extractors
 from analyzers.facts import FileFacts
 from analyzers.model import Finding, Project
+from analyzers.pysyntax import Module
 from analyzers.resolve import ModelBuilder
 from analyzers.rules import Rule, all_rules
 from analyzers.suppressions import UNUSED_CODE, apply_suppressions
@@ -150,16 +151,18 @@ class Workspace:
             return
         yield from _extract_in_parallel(work, helpers, cancelled, share)
 
-    def update_file(self, relative: str, data: bytes, tree: Tree | None = None) -> FileFacts:
+    def update_file(self, relative: str, data: bytes, tree: Tree | None = None,
+                    python: Module | None = None) -> FileFacts:
         """Re-extract one file (an edit in the editor, a change on disk).
 
-        `tree`: the file's Python tree, re-parsed incrementally by the language server from exactly `data`.
+        `tree`: the file's Python tree, re-parsed incrementally by the language server from exactly `data`;
+        `python`: its summary, when the language server already built it from exactly `data`.
         """
         current = self.files.get(relative)
         new_digest = digest(data)
         if current is not None and current.digest == new_digest:
             return current
-        facts = extract_file(relative, data, tree=tree, module=self.module_of(relative))
+        facts = extract_file(relative, data, tree=tree, module=self.module_of(relative), python=python)
         self.files[relative] = facts
         self._result = None
         return facts

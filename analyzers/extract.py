@@ -12,7 +12,7 @@ from tree_sitter import Tree
 from analyzers.discovery import MAX_FILE_BYTES, language_of, module_name
 from analyzers.extractors import extractors
 from analyzers.facts import FileFacts, SourceFile
-from analyzers.pysyntax import Comment, summarize
+from analyzers.pysyntax import Comment, Module, summarize
 
 _SQL_COMMENT = re.compile(r"--[^\n]*")
 _HASH_COMMENT = re.compile(r"(?m)^\s*#[^\n]*")
@@ -23,10 +23,12 @@ def digest(data: bytes) -> str:
 
 
 def extract_file(path: str, data: bytes, language: str | None = None, tree: Tree | None = None,
-                 module: str | None = None) -> FileFacts:
+                 module: str | None = None, python: Module | None = None) -> FileFacts:
     """Facts of one file. Binary, undecodable and oversized files are skipped with a note.
 
     `tree`: a Python tree already parsed from exactly `data` (the language server re-parses incrementally).
+    `python`: the summary of exactly `data`, already built (the language server re-summarises only what an edit
+    touched).
     """
     language = language or language_of(path) or "text"
     facts = FileFacts(path=path, language=language, digest=digest(data))
@@ -44,7 +46,8 @@ def extract_file(path: str, data: bytes, language: str | None = None, tree: Tree
     source = SourceFile(path=path, language=language, data=data)
     if language == "python":
         try:
-            source.python = summarize(data, module or module_name(path), path, tree=tree)
+            source.python = python if python is not None else summarize(data, module or module_name(path), path,
+                                                                         tree=tree)
         except RecursionError:
             facts.notes.append("skipped: nesting too deep to analyse")
             return facts

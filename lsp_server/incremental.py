@@ -27,7 +27,7 @@ from tree_sitter import Node, Range, Tree
 from analyzers.facts import FileFacts
 from analyzers.model import Span
 from analyzers.parsing import parse
-from analyzers.pysyntax import Class, Function, Module, summarize
+from analyzers.pysyntax import Class, Comment, Function, Module, summarize
 from lsp_server.documents import TreeEdit
 
 # --------------------------------------------------------------------------------------------- edited region
@@ -94,8 +94,12 @@ def incremental_summary(previous: Module, data: bytes, tree: Tree, old_data: byt
     first, last = rows
     if previous.imports_end <= 0 or first < previous.imports_end:
         return None  # the import header and the docstring are summarised with the whole file
-    text = data[_row_offset(data, first):_row_offset(data, last + 1)]
-    if b"import" in text or b"import" in old_data[_row_offset(old_data, first):_row_offset(old_data, last + 1)]:
+    start, end = _row_offset(data, first), _row_offset(data, last + 1)
+    text = data[start:end]
+    # Every edit lies in these rows, so the old text of the same rows is the old data's bytes from the same
+    # start, shorter or longer by what the edits changed.
+    old_text = old_data[start : end - (len(data) - len(old_data))]
+    if b"import" in text or b"import" in old_text:
         return None  # (or a word that merely contains it: summarised whole, which is never wrong)
     region = _statements_on(tree.root_node, first, last)
     part_data = b"\n" * first + text
@@ -112,13 +116,10 @@ def _statements_on(root: Node, first: int, last: int) -> list[Node]:
 
 def _row_offset(data: bytes, row: int) -> int:
     """The byte offset where `row` starts (the end of the data past the last row)."""
-    offset = 0
-    for _ in range(row):
-        found = data.find(b"\n", offset)
-        if found < 0:
-            return len(data)
-        offset = found + 1
-    return offset
+    if row <= 0:
+        return 0
+    lines = data.split(b"\n", row)
+    return len(data) if len(lines) <= row else len(data) - len(lines[-1])
 
 
 def _shape(node: Node) -> tuple[Any, ...]:
@@ -173,6 +174,7 @@ def _row_of(item: Any) -> int | None:
 
 _READS: set[tuple[int, str]] = set()  # (id of a watched object, attribute) read while watching
 _READS_LOCK = threading.Lock()
+_ACTIVE = [False]  # a watched check is running (a copy made meanwhile, `dataclasses.replace`, stays watched)
 
 
 def _watching(kind: type) -> type:
@@ -180,7 +182,8 @@ def _watching(kind: type) -> type:
     switched to it and back without copying."""
 
     def __getattribute__(self: Any, name: str) -> Any:
-        _READS.add((id(self), name))
+        if _ACTIVE[0]:
+            _READS.add((id(self), name))
         return object.__getattribute__(self, name)
 
     return type(f"Watched{kind.__name__}", (kind,), {"__slots__": (), "__getattribute__": __getattribute__})
@@ -228,8 +231,10 @@ class ReadTracker:
                         if kind is not None:
                             obj.__class__ = kind
                             switched.append(obj)
+                _ACTIVE[0] = True
                 result = run()
             finally:
+                _ACTIVE[0] = False
                 for obj in switched:
                     obj.__class__ = _UNWATCHED[type(obj)]
             log = set(_READS)
@@ -262,6 +267,8 @@ class ReadTracker:
             return False
         partner = {id(before): after for before, after in pairs}
         for before, after in pairs:
+            if before is after:
+                continue  # a statement the edit did not touch keeps its summary objects
             for name in reads.fields.get(id(before), ()):
                 if not _same_field(before, after, name, partner):
                     return False
@@ -272,14 +279,22 @@ class ReadTracker:
 
 def _same_facts(old: FileFacts, new: FileFacts) -> bool:
     """Everything of the file's facts but the summary (compared by reads), its digest and its notes (which only
-    the log shows) is equal."""
+    the log shows) is equal. Of the comments, the check reads only suppressions (extractors read comments
+    through the summary, and their records are compared whole)."""
     for facts_field in dataclasses.fields(FileFacts):
         name = facts_field.name
         if name in ("python", "digest", "notes"):
             continue
-        if getattr(old, name) != getattr(new, name):
+        if name == "comments":
+            if _suppressions(old.comments) != _suppressions(new.comments):
+                return False
+        elif getattr(old, name) != getattr(new, name):
             return False
     return True
+
+
+def _suppressions(comments: list[Comment]) -> list[Comment]:
+    return [comment for comment in comments if "plumbline" in comment.text]
 
 
 def _pairs(old: Module, new: Module) -> list[tuple[Any, Any]] | None:
@@ -299,7 +314,7 @@ def _pairs(old: Module, new: Module) -> list[tuple[Any, Any]] | None:
 
 
 def _same_field(before: Any, after: Any, name: str, partner: dict[int, Any]) -> bool:
-    if name not in {item.name for item in dataclasses.fields(type(before))}:
+    if name not in _field_names(type(before)):
         return True  # a method (`resolve`, `nested`): what it reads is noted field by field
     old_value = getattr(before, name)
     new_value = getattr(after, name)
@@ -309,3 +324,13 @@ def _same_field(before: Any, after: Any, name: str, partner: dict[int, Any]) -> 
         return len(old_value) == len(new_value) and all(
             partner.get(id(item)) is other for item, other in zip(old_value, new_value, strict=True))
     return bool(old_value == new_value)
+
+
+_FIELD_NAMES: dict[type, frozenset[str]] = {}
+
+
+def _field_names(kind: type) -> frozenset[str]:
+    names = _FIELD_NAMES.get(kind)
+    if names is None:
+        names = _FIELD_NAMES[kind] = frozenset(item.name for item in dataclasses.fields(kind))
+    return names

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import gc
 import itertools
 import logging
 import sys
@@ -30,13 +31,18 @@ from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
 
+from analyzers.cache import gc_paused
 from analyzers.config import Config, ConfigError, find_root, load_config
 from analyzers.discovery import SKIP_DIRS, IgnoreRules, language_of
 from analyzers.engine import CheckResult, Workspace
+from analyzers.extract import digest
+from analyzers.facts import FileFacts
 from analyzers.model import Finding
+from analyzers.pysyntax import Module
 from analyzers.rules import all_rules
 from lsp_server.convert import EMPTY, FileView, Lines, diagnostic, path_to_uri, uri_to_path
-from lsp_server.documents import OpenDocument, Reparser, TreeEdit
+from lsp_server.documents import OpenDocument, Reparsed, Reparser, TreeEdit
+from lsp_server.incremental import ReadTracker, edited_lines, incremental_summary
 
 if TYPE_CHECKING:
     from pygls.lsp.server import LanguageServer
@@ -230,8 +236,23 @@ class Analyzer:
         self.disk_lines: dict[str, tuple[str, Lines]] = {}  # path -> (content digest, lines)
         self.open_views: dict[str, tuple[bytes, FileView]] = {}  # uri -> (the analysed bytes, their view)
         self.seen_notes: set[str] = set()
+        # Per root: the last result computed or confirmed, and what its check read of the open documents.
+        self.results: dict[RootState, CheckResult] = {}
+        self.trackers: dict[RootState, ReadTracker] = {}
 
     def run(self, work: Work) -> RunReport:
+        # What a run builds (facts, results) lives until a later run replaces it. Left to the collector, it
+        # would be traversed again and again by full collections (tens of milliseconds each, every few
+        # keystrokes). So no collection during the run; at its end one of the youngest generation, which holds
+        # exactly what the run allocated (the garbage among it, cycles included, goes), and what survives is
+        # frozen out of later collections.
+        with gc_paused():
+            report = self._run(work)
+            gc.collect(0)
+            gc.freeze()
+        return report
+
+    def _run(self, work: Work) -> RunReport:
         report = RunReport()
         touched: set[RootState] = set(work.recheck)
         edited: dict[RootState, set[str]] = {}
@@ -262,20 +283,27 @@ class Analyzer:
             # A closed document falls back to the file on disk; outside the workspace folders, to nothing.
             self._guard(report, f"reading {relative}", self._from_disk, root, relative, not root.loose)
             touched.add(root)
+        quiet: set[RootState] = set()  # roots whose edits leave every finding as it was
         for snapshot in work.documents.values():
-            if self._guard(report, f"analysing {snapshot.relative}", self._document, snapshot):
+            unchanged: list[bool] = []
+            if self._guard(report, f"analysing {snapshot.relative}", self._document, snapshot, unchanged):
                 report.analysed[snapshot.uri] = snapshot.version
             else:
                 self.reparser.forget(snapshot.uri)  # its tree may be half-edited: parse afresh next time
-            touched.add(snapshot.root)
+            (quiet if unchanged == [True] else touched).add(snapshot.root)
             edited.setdefault(snapshot.root, set()).add(snapshot.relative)
-        for root in touched:
-            if root.ready:
+        for root in touched | quiet:
+            if not root.ready:
+                continue
+            if root in touched:
                 outcome = self._guard(report, f"checking {root.folder}", self._check, root, edited.get(root, set()))
-                if isinstance(outcome, Outcome):
-                    report.outcomes.append(outcome)
-                    report.failures.extend(outcome.result.failures)
-                    self._collect_notes(outcome.result, report)
+            else:
+                outcome = self._guard(report, f"republishing {root.folder}", self._unchanged, root,
+                                      edited.get(root, set()))
+            if isinstance(outcome, Outcome):
+                report.outcomes.append(outcome)
+                report.failures.extend(outcome.result.failures)
+                self._collect_notes(outcome.result, report)
         return report
 
     def _guard(self, report: RunReport, what: str, action: Callable[..., Any], *args: Any) -> Any:
@@ -306,15 +334,44 @@ class Analyzer:
             return
         root.engine.update_file(relative, path.read_bytes())
 
-    def _document(self, snapshot: DocumentSnapshot) -> None:
-        tree = None
+    def _document(self, snapshot: DocumentSnapshot, unchanged: list[bool]) -> None:
+        """Re-extract an edited document; `unchanged` gets True when no finding can have changed."""
+        engine = snapshot.root.engine
+        before = engine.files.get(snapshot.relative)
+        prior = self.open.get(snapshot.uri)
+        tree = summary = None
         if snapshot.relative.endswith((".py", ".pyi")):
-            tree = self.reparser.parse(snapshot.uri, snapshot.data, snapshot.edits)
+            reparsed = self.reparser.reparse(snapshot.uri, snapshot.data, snapshot.edits)
+            tree = reparsed.tree if reparsed is not None else None
+            if reparsed is not None and prior is not None:
+                summary = self._summary(engine, snapshot.relative, before, prior[3], reparsed, snapshot.data)
         self.open[snapshot.uri] = (snapshot.root, snapshot.relative, snapshot.version, snapshot.data)
-        snapshot.root.engine.update_file(snapshot.relative, snapshot.data, tree=tree)
+        after = engine.update_file(snapshot.relative, snapshot.data, tree=tree, python=summary)
+        if self.results.get(snapshot.root) is None:
+            unchanged.append(False)
+        elif after is before:
+            unchanged.append(True)  # the same text as analysed last
+        else:
+            unchanged.append(self.tracker(snapshot.root).unchanged(snapshot.relative, before, after))
+
+    @staticmethod
+    def _summary(engine: Workspace, relative: str, before: FileFacts | None, prior: bytes, reparsed: Reparsed,
+                 data: bytes) -> Module | None:
+        """The new summary built from the previous one where the edits allow it; None: summarise the file."""
+        if before is None or before.python is None or reparsed.previous is None or before.digest != digest(prior) \
+                or before.python.module != engine.module_of(relative):
+            return None
+        rows = edited_lines(reparsed.previous, reparsed.tree, reparsed.edits, reparsed.changed_ranges())
+        return incremental_summary(before.python, data, reparsed.tree, prior, rows) if rows is not None else None
+
+    def tracker(self, root: RootState) -> ReadTracker:
+        return self.trackers.setdefault(root, ReadTracker())
 
     def _check(self, root: RootState, edited: set[str]) -> Outcome:
-        result = root.engine.check()
+        self.results.pop(root, None)  # should the check fail, no later edit may count as leaving it unchanged
+        watched = [relative for owner, relative, _, _ in self.open.values() if owner is root]
+        result = self.tracker(root).check(root.engine.files, watched, root.engine.check)
+        self.results[root] = result
         views = {relative: self._open_view(uri, version, data)
                  for uri, (owner, relative, version, data) in self.open.items() if owner is root}
         previous = self.findings.get(root, {})
@@ -331,6 +388,33 @@ class Analyzer:
             view = viewer(path)
             converted = [diagnostic(finding, view, viewer, self.encoding, rule_url(finding.code))
                          for finding in current.get(path, [])]
+            changed[path] = PathDiagnostics(view.uri, view.version, converted)
+        return Outcome(root, result, views, changed, edited)
+
+    def _unchanged(self, root: RootState, edited: set[str]) -> Outcome:
+        """The outcome of edits that change no finding: the last result stands, the edited documents get their
+        diagnostics again for their new version (and text)."""
+        previous = self.results[root]
+        notes = dict(previous.notes)
+        for relative in edited:
+            facts = root.engine.files.get(relative)
+            if facts is not None and facts.notes:
+                notes[relative] = list(facts.notes)
+            else:
+                notes.pop(relative, None)
+        result = dataclasses.replace(previous, notes=notes)
+        self.results[root] = result
+        views = {relative: self._open_view(uri, version, data)
+                 for uri, (owner, relative, version, data) in self.open.items() if owner is root}
+
+        def viewer(relative: str) -> FileView:
+            return views.get(relative) or self._disk_view(root, relative)
+
+        changed: dict[str, PathDiagnostics] = {}
+        for path in edited:
+            view = viewer(path)
+            converted = [diagnostic(finding, view, viewer, self.encoding, rule_url(finding.code))
+                         for finding in result.findings.get(path, [])]
             changed[path] = PathDiagnostics(view.uri, view.version, converted)
         return Outcome(root, result, views, changed, edited)
 
