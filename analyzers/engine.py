@@ -210,8 +210,9 @@ class Workspace:
         facts = self.files.get(path)
         return facts.python if facts is not None else None
 
-    def check(self) -> CheckResult:
-        if self._result is not None:
+    def check(self, fresh: bool = False) -> CheckResult:
+        """Resolve and run the rules; the last result when nothing changed since, unless `fresh`."""
+        if self._result is not None and not fresh:
             return self._result
         project, failures = self.resolve()
         raw: list[Finding] = []

@@ -87,9 +87,11 @@ def incremental_summary(previous: Module, data: bytes, tree: Tree, old_data: byt
     Rows keep their numbers (the caller asks only when no edit changed the line count), so the summaries of
     untouched statements stay valid as they are, positions included. The touched statements are parsed and
     summarised on their own, preceded by blank lines so that their positions come out right, and used only when
-    they parsed exactly as they do in the whole file. `old_tree` is the previous tree, edited to the new
-    `old_data` is the text `previous` summarises: an import removed there changes the import table as much as
-    one added.
+    they parsed exactly as they do in the whole file. `old_data` is the text `previous` summarises: an import
+    removed from it changes the import table as much as one added.
+
+    Every list field of `Module` holds items of one statement each (located by their span or line); a field of
+    another kind makes this give up rather than guess.
     """
     first, last = rows
     if previous.imports_end <= 0 or first < previous.imports_end:
@@ -249,11 +251,10 @@ class ReadTracker:
                                               for obj in _objects(module)})
         return result
 
-    def forget(self, path: str | None = None) -> None:
-        if path is None:
-            self.reads = {}
-        else:
-            self.reads.pop(path, None)
+    def watches(self, path: str, facts: FileFacts) -> bool:
+        """The last check read `facts` (of an open document) under watch."""
+        reads = self.reads.get(path)
+        return reads is not None and facts.python is reads.module
 
     def unchanged(self, path: str, old: FileFacts | None, new: FileFacts) -> bool:
         """True when a check over `new` would read exactly what it read of `old`; then the reads carry over."""
@@ -314,6 +315,8 @@ def _pairs(old: Module, new: Module) -> list[tuple[Any, Any]] | None:
 
 
 def _same_field(before: Any, after: Any, name: str, partner: dict[int, Any]) -> bool:
+    """The field `name` of `before` (read by the last check) equals that of `after`; functions and classes held
+    in it are matched by their partners, and compared by what was read of them on their own."""
     if name not in _field_names(type(before)):
         return True  # a method (`resolve`, `nested`): what it reads is noted field by field
     old_value = getattr(before, name)

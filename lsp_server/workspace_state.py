@@ -4,8 +4,10 @@ Threads, and who owns what:
 - the event loop (pygls handlers) owns the open documents' text and everything the handlers read: the latest
   `CheckResult` of each root, the diagnostics sent, the text each diagnostic was computed against;
 - one analysis thread owns the engines (`analyzers.engine.Workspace`) and the documents' syntax trees; it takes
-  the edits queued since its last run, re-parses incrementally, re-extracts the edited files only, re-resolves
-  and re-checks, and hands back what changed;
+  the edits queued since its last run, re-parses incrementally, re-summarises the statements the edits touched,
+  re-extracts the edited files only, and re-resolves and re-checks the project unless the new facts equal the
+  old ones in everything the last check read of them (`lsp_server.incremental`: typing in a function body that
+  nothing across files looks into changes no finding); it hands back what changed;
 - a scan thread fills a fresh engine for a root; the analysis thread installs it when the scan is done, so typing
   never waits behind a scan.
 
@@ -31,7 +33,6 @@ from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
 
-from analyzers.cache import gc_paused
 from analyzers.config import Config, ConfigError, find_root, load_config
 from analyzers.discovery import SKIP_DIRS, IgnoreRules, language_of
 from analyzers.engine import CheckResult, Workspace
@@ -241,18 +242,6 @@ class Analyzer:
         self.trackers: dict[RootState, ReadTracker] = {}
 
     def run(self, work: Work) -> RunReport:
-        # What a run builds (facts, results) lives until a later run replaces it. Left to the collector, it
-        # would be traversed again and again by full collections (tens of milliseconds each, every few
-        # keystrokes). So no collection during the run; at its end one of the youngest generation, which holds
-        # exactly what the run allocated (the garbage among it, cycles included, goes), and what survives is
-        # frozen out of later collections.
-        with gc_paused():
-            report = self._run(work)
-            gc.collect(0)
-            gc.freeze()
-        return report
-
-    def _run(self, work: Work) -> RunReport:
         report = RunReport()
         touched: set[RootState] = set(work.recheck)
         edited: dict[RootState, set[str]] = {}
@@ -347,12 +336,15 @@ class Analyzer:
                 summary = self._summary(engine, snapshot.relative, before, prior[3], reparsed, snapshot.data)
         self.open[snapshot.uri] = (snapshot.root, snapshot.relative, snapshot.version, snapshot.data)
         after = engine.update_file(snapshot.relative, snapshot.data, tree=tree, python=summary)
+        tracker = self.tracker(snapshot.root)
         if self.results.get(snapshot.root) is None:
             unchanged.append(False)
         elif after is before:
-            unchanged.append(True)  # the same text as analysed last
+            # The same text as analysed last. A document just opened is checked once all the same, so that
+            # the check notes what it reads of it and the first keystroke need not check again.
+            unchanged.append(after.python is None or tracker.watches(snapshot.relative, after))
         else:
-            unchanged.append(self.tracker(snapshot.root).unchanged(snapshot.relative, before, after))
+            unchanged.append(tracker.unchanged(snapshot.relative, before, after))
 
     @staticmethod
     def _summary(engine: Workspace, relative: str, before: FileFacts | None, prior: bytes, reparsed: Reparsed,
@@ -370,7 +362,9 @@ class Analyzer:
     def _check(self, root: RootState, edited: set[str]) -> Outcome:
         self.results.pop(root, None)  # should the check fail, no later edit may count as leaving it unchanged
         watched = [relative for owner, relative, _, _ in self.open.values() if owner is root]
-        result = self.tracker(root).check(root.engine.files, watched, root.engine.check)
+        engine = root.engine
+        # Run for real (not the engine's last result) whenever documents are watched: what it reads is the point.
+        result = self.tracker(root).check(engine.files, watched, lambda: engine.check(fresh=bool(watched)))
         self.results[root] = result
         views = {relative: self._open_view(uri, version, data)
                  for uri, (owner, relative, version, data) in self.open.items() if owner is root}
@@ -454,6 +448,62 @@ def rule_url(code: str) -> str | None:
     return url if isinstance(url, str) and url else None
 
 
+# --------------------------------------------------------------------------------------------- garbage collection
+
+
+class Collector:
+    """Keeps Python's cyclic garbage collector out of the way of typing.
+
+    What an analysis run builds (facts, results) lives until a later run replaces it. Left to the collector, it
+    would be traversed again and again by full collections: tens of milliseconds each, every few keystrokes. So
+    nothing is collected while runs follow each other; once the server is idle, the youngest generation (which
+    then holds what the runs allocated) is collected, its garbage going, cycles included, and what survives is
+    frozen out of later collections. People pause often enough; a long busy stretch without a pause is tidied
+    up all the same after `LONGEST_HOLD` seconds, before the next run.
+    """
+
+    IDLE_SECONDS = 0.3
+    LONGEST_HOLD = 30.0
+
+    def __init__(self) -> None:
+        self._held_since: float | None = None
+        self._enable = False  # the collector was on when held: turn it on again when done
+        self._timer: asyncio.TimerHandle | None = None
+
+    def hold(self) -> None:
+        """A run starts: no collection until the server is idle again."""
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        if self._held_since is not None and time.monotonic() - self._held_since > self.LONGEST_HOLD:
+            self._tidy()
+        if self._held_since is None:
+            self._held_since = time.monotonic()
+            self._enable = gc.isenabled()
+            gc.disable()
+
+    def release_when_idle(self, loop: asyncio.AbstractEventLoop, idle: Callable[[], bool]) -> None:
+        """A run ended: tidy up once `idle()` has stayed true for a moment (a new run cancels this)."""
+        def release() -> None:
+            self._timer = None
+            if idle():
+                self._tidy()
+            else:
+                self._timer = loop.call_later(self.IDLE_SECONDS, release)
+
+        if self._timer is None:
+            self._timer = loop.call_later(self.IDLE_SECONDS, release)
+
+    def _tidy(self) -> None:
+        if self._held_since is None:
+            return
+        gc.collect(0)
+        gc.freeze()
+        self._held_since = None
+        if self._enable:
+            gc.enable()
+
+
 # --------------------------------------------------------------------------------------------- the server's state
 
 
@@ -496,6 +546,7 @@ class ServerState:
         self._logged: set[str] = set()
         self._closing = False
         self.running = 0  # analysis runs in flight (0 or 1), for tests and benchmarks
+        self._collector = Collector()
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -835,6 +886,7 @@ class ServerState:
             if work.empty():
                 continue
             self.running += 1
+            self._collector.hold()
             try:
                 report = await loop.run_in_executor(self._executor, self.analyzer.run, work)
             except RuntimeError:  # the executor is shut down: the server is stopping
@@ -844,6 +896,7 @@ class ServerState:
                 continue
             finally:
                 self.running -= 1
+                self._collector.release_when_idle(loop, lambda: not self.running and self._work.empty())
             self._apply(report)
 
     def _apply(self, report: RunReport) -> None:
