@@ -360,6 +360,11 @@ class _Builder:
     # type through a table, spans and texts through per-file fast paths (ASCII sources need no column
     # conversion), and attribute chains of plain names read in one loop instead of one recursion per dot.
 
+    def close(self) -> None:
+        """Drop the table of bound methods, which points back at the builder: without it, every summary
+        would leave a reference cycle for the garbage collector."""
+        self._builders = {}
+
     def expr(self, node: Node | None, depth: int = 0) -> Expr | None:
         if node is None:
             return None
@@ -1007,6 +1012,7 @@ def summarize(data: bytes, module: str, path: str, tree: Tree | None = None) -> 
                 own_line=_starts_its_line(src, node))
         for node in found.get("comment", [])
     ]
+    b.close()
     return Module(
         module=module,
         path=path,

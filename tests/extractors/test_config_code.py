@@ -17,6 +17,7 @@ from analyzers.extractors import config_code
 from analyzers.facts import SourceFile
 from analyzers.model import CallSite, Finding, Fix, Project
 from analyzers.pysyntax import summarize
+from tests.projects import project_of, write
 
 # Token-shaped test values are assembled at run time, so no file of this repository holds one that a secret
 # scanner would take for real.
@@ -25,23 +26,6 @@ GITHUB_TOKEN = "ghp" + "_" + "a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6q7R8"
 SLACK_TOKEN = "xox" + "b-" + "123456789012-abcdefABCDEF"
 GOOGLE_KEY = "AIza" + "Sy" + "D4f8Gh2Jk6Lm0Np3Qr7St1Uv5Wx9Yz2Ab"
 PRIVATE_KEY = "-----BEGIN RSA " + "PRIVATE KEY-----\\nMIIEowIBAAKCAQEA\\n-----END RSA PRIVATE KEY-----"
-
-
-def write(root: Path, files: dict[str, str], plumbline: str = "") -> None:
-    (root / "pyproject.toml").write_text(f"[tool.plumbline]\n{plumbline}\n")
-    for name, text in files.items():
-        path = root / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(textwrap.dedent(text).lstrip())
-
-
-def project_of(root: Path, files: dict[str, str]) -> Project:
-    write(root, files)
-    workspace = Workspace(root)
-    workspace.scan()
-    project, failures = workspace.resolve()
-    assert not failures, failures
-    return project
 
 
 def check(root: Path, files: dict[str, str], plumbline: str = "") -> CheckResult:

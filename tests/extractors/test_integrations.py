@@ -16,23 +16,7 @@ from analyzers.extractors import integrations
 from analyzers.facts import SourceFile
 from analyzers.model import CallSite, Finding, Fix, Project
 from analyzers.pysyntax import summarize
-
-
-def write(root: Path, files: dict[str, str], plumbline: str = "") -> None:
-    (root / "pyproject.toml").write_text(f"[tool.plumbline]\n{plumbline}\n")
-    for name, text in files.items():
-        path = root / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(textwrap.dedent(text).lstrip())
-
-
-def project_of(root: Path, files: dict[str, str]) -> Project:
-    write(root, files)
-    workspace = Workspace(root)
-    workspace.scan()
-    project, failures = workspace.resolve()
-    assert not failures, failures
-    return project
+from tests.projects import project_of, write
 
 
 def check(root: Path, files: dict[str, str], plumbline: str) -> CheckResult:
