@@ -1047,7 +1047,7 @@ class ServerState:
         self.log(message, kind)
         try:
             self.server.window_show_message(types.ShowMessageParams(type=kind, message=message))
-        except Exception:
+        except Exception:  # no client yet, or it is gone: the message is on stderr and in the log already
             pass
 
     def report_failure(self, failure: str) -> None:
