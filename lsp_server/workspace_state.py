@@ -1033,7 +1033,10 @@ class ServerState:
     # ------------------------------------------------------------------ messages
 
     def log(self, message: str, kind: types.MessageType = types.MessageType.Log) -> None:
-        print(f"plumbline: {message}", file=sys.stderr, flush=True)
+        # Problems also go to stderr (they must survive a client that is gone); routine news only to the
+        # client's log, since editors show everything on stderr as an error.
+        if kind in (types.MessageType.Error, types.MessageType.Warning):
+            print(f"plumbline: {message}", file=sys.stderr, flush=True)
         try:
             self.server.window_log_message(types.LogMessageParams(type=kind, message=message))
         except Exception:  # no client yet, or it is gone: stderr has it
