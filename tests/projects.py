@@ -26,3 +26,15 @@ def project_of(root: Path, files: dict[str, str]) -> Project:
     project, failures = workspace.resolve()
     assert not failures, failures
     return project
+
+
+def resolve_broken_project(root: Path, first: str, second: str) -> tuple[Workspace, list[str]]:
+    """Two modules of broken code, the second importing the first every way, scanned and resolved: what
+    hypothesis tests use to show a resolve step never fails on any shape of source."""
+    (root / "app").mkdir()
+    (root / "app" / "a.py").write_text(first)
+    (root / "app" / "b.py").write_text("from app.a import *\nfrom app import a\n" + second)
+    workspace = Workspace(root)
+    workspace.scan()
+    _, failures = workspace.resolve()
+    return workspace, failures

@@ -13,6 +13,7 @@ from analyzers.extractors import flask
 from analyzers.facts import SourceFile
 from analyzers.model import Endpoint, Project
 from analyzers.pysyntax import summarize
+from tests.projects import resolve_broken_project
 
 
 def build(root: Path, files: dict[str, str]) -> Project:
@@ -397,13 +398,7 @@ def test_extract_never_raises_on_random_text(text: str) -> None:
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.lists(st.sampled_from(FRAGMENTS), min_size=1, max_size=10), st.lists(st.sampled_from(FRAGMENTS), max_size=10))
 def test_resolve_never_fails_on_broken_projects(tmp_path_factory, first: list[str], second: list[str]) -> None:
-    root = tmp_path_factory.mktemp("broken")
-    (root / "app").mkdir()
-    (root / "app" / "a.py").write_text("".join(first))
-    (root / "app" / "b.py").write_text("from app.a import *\nfrom app import a\n" + "".join(second))
-    workspace = Workspace(root)
-    workspace.scan()
-    _, failures = workspace.resolve()
+    workspace, failures = resolve_broken_project(tmp_path_factory.mktemp("broken"), "".join(first), "".join(second))
     assert not [failure for failure in failures if "flask" in failure]
 
 
