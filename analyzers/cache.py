@@ -127,7 +127,7 @@ def loads(data: bytes) -> Any:
         return pickle.loads(data)
 
 
-def _prepare_folder(folder: Path) -> None:
+def prepare_folder(folder: Path) -> None:
     folder.mkdir(exist_ok=True)
     ignore = folder / ".gitignore"
     if not ignore.exists():
@@ -205,7 +205,7 @@ class FactCache:
         if not self.dirty:
             return
         try:
-            _prepare_folder(self.folder)
+            prepare_folder(self.folder)
             for old in self.folder.glob("facts-*.pickle"):
                 if old != self.file:
                     old.unlink(missing_ok=True)
@@ -246,7 +246,7 @@ class ResultCache:
     def put(self, key: str, value: Any) -> None:
         try:
             data = dumps((key, value))
-            _prepare_folder(self.folder)
+            prepare_folder(self.folder)
             _write_atomically(self.folder, self.file, data)
         except (OSError, RecursionError, pickle.PicklingError):
             pass  # a read-only checkout simply runs uncached

@@ -13,7 +13,8 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-ROOT_MARKERS = ("pyproject.toml", "plumbline.toml", "package.json", "go.mod", ".git")
+from analyzers.roots import find_root_folder
+
 DIALECTS = ("postgresql", "mysql", "mariadb", "sqlite", "mssql", "oracle", "cockroachdb")
 KNOWN_KEYS = ("select", "extend-select", "ignore", "per-file-ignores", "exclude", "database", "rules")
 
@@ -82,12 +83,7 @@ def path_matches(path: str, pattern: str) -> bool:
 
 def find_root(start: Path) -> Path:
     """The nearest folder upward from `start` holding a project marker, else `start` itself."""
-    start = start.resolve()
-    current = start if start.is_dir() else start.parent
-    for folder in (current, *current.parents):
-        if any((folder / marker).exists() for marker in ROOT_MARKERS):
-            return folder
-    return current
+    return Path(find_root_folder(str(start))[0])
 
 
 def load_config(root: Path, explicit: Path | None = None) -> Config:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 import pathspec
@@ -85,9 +85,11 @@ class IgnoreRules:
         return False
 
 
-def discover(root: Path, paths: list[Path], exclude: list[str]) -> Iterator[str]:
+def discover(root: Path, paths: list[Path], exclude: list[str],
+             on_folder: Callable[[Path], None] | None = None) -> Iterator[str]:
     """Project-relative paths of files to analyse under `paths` (files given explicitly are kept even when
-    ignored, like ruff does for files named on the command line, unless excluded by config)."""
+    ignored, like ruff does for files named on the command line, unless excluded by config). `on_folder` is
+    called with every folder entered, before it is listed: a file added to one of them would be discovered."""
     rules = IgnoreRules(root, exclude)
     seen: set[str] = set()
     for start in paths:
@@ -99,7 +101,7 @@ def discover(root: Path, paths: list[Path], exclude: list[str]) -> Iterator[str]
                 seen.add(relative)
                 yield relative
             continue
-        for relative in _walk(root, start, rules):
+        for relative in _walk(root, start, rules, on_folder):
             if relative not in seen:
                 seen.add(relative)
                 yield relative
@@ -112,7 +114,7 @@ def _relative(root: Path, path: Path) -> str | None:
         return None
 
 
-def _walk(root: Path, start: Path, rules: IgnoreRules) -> Iterator[str]:
+def _walk(root: Path, start: Path, rules: IgnoreRules, on_folder: Callable[[Path], None] | None) -> Iterator[str]:
     visited: set[tuple[int, int]] = set()
     stack = [start]
     while stack:
@@ -125,6 +127,8 @@ def _walk(root: Path, start: Path, rules: IgnoreRules) -> Iterator[str]:
         if key in visited:  # symlink loops
             continue
         visited.add(key)
+        if on_folder is not None:
+            on_folder(folder)
         try:
             entries = sorted(os.scandir(folder), key=lambda entry: entry.name)
         except OSError:

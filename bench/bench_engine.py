@@ -75,11 +75,22 @@ class Row:
     findings: int
 
 
+def child_environment(pycache: Path) -> dict[str, str]:
+    """Children keep compiled bytecode, as an installed Plumbline does (pip compiles it), but in `pycache`,
+    outside the repository; PYTHONDONTWRITEBYTECODE would make every child compile every module again."""
+    env = {key: value for key, value in os.environ.items() if key != "PYTHONDONTWRITEBYTECODE"}
+    env["PYTHONPYCACHEPREFIX"] = str(pycache)
+    return env
+
+
+CHILD_ENV: dict[str, str] = {}
+
+
 def run_child(command: list[str], cwd: Path) -> Run:
     """Run a child to completion; its wall time and peak RSS (largest of it and its own children)."""
     with tempfile.TemporaryFile() as output:
         started = time.perf_counter()
-        child = subprocess.Popen(command, cwd=cwd, stdout=output, stderr=subprocess.PIPE)
+        child = subprocess.Popen(command, cwd=cwd, stdout=output, stderr=subprocess.PIPE, env=CHILD_ENV or None)
         _, status, usage = os.wait4(child.pid, 0)
         elapsed = time.perf_counter() - started
         child.returncode = os.waitstatus_to_exitcode(status)
@@ -105,7 +116,7 @@ def source_size(root: Path) -> tuple[int, int]:
 
 def count_findings(root: Path) -> int:
     done = subprocess.run([sys.executable, "-m", "lsp_server", "check", "--format", "json", "."], cwd=root,
-                          capture_output=True, text=True, check=False)
+                          capture_output=True, text=True, check=False, env=CHILD_ENV or None)
     return len(json.loads(done.stdout)["findings"])
 
 
@@ -173,8 +184,10 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3, help="runs per measurement; the best counts")
     parser.add_argument("--json", action="store_true", help="print JSON instead of a markdown table")
     args = parser.parse_args()
-    rows = [measure(size, args.repeat) for size in args.sizes]
-    startup = startup_seconds(args.repeat)
+    with tempfile.TemporaryDirectory(prefix="plumbline-bench-pycache-") as pycache:
+        CHILD_ENV.update(child_environment(Path(pycache)))
+        rows = [measure(size, args.repeat) for size in args.sizes]
+        startup = startup_seconds(args.repeat)
     if args.json:
         print(json.dumps({"startup_s": startup, "cpus": os.cpu_count(), "cold_target": COLD_TARGET,
                           "warm_target": WARM_TARGET, "rows": [asdict(row) for row in rows]}, indent=2))

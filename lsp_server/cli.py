@@ -9,6 +9,7 @@ subcommand that needs them, so `plumbline --help` and `plumbline rules` start qu
 from __future__ import annotations
 
 import argparse
+import contextlib
 import difflib
 import hashlib
 import importlib
@@ -22,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
-from lsp_server import HOMEPAGE, __version__
+from lsp_server import HOMEPAGE, __version__, replay
 
 if TYPE_CHECKING:
     from analyzers.config import Config
@@ -95,13 +96,15 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
+    raw = list(sys.argv[1:] if argv is None else argv)
     try:
-        args = parser.parse_args(argv)
+        args = parser.parse_args(raw)
     except SystemExit as exit_:  # argparse: --help/--version (0) or a usage error (2, message already shown)
         return exit_.code if isinstance(exit_.code, int) else EXIT_ERROR
     if getattr(args, "handler", None) is None:
         parser.print_help(sys.stderr)
         return EXIT_ERROR
+    args.command_line = raw  # the key under which `check` keeps its output for a replay
     return _run_guarded(args.handler, args)
 
 
@@ -115,7 +118,7 @@ def _run_guarded(handler: Callable[[argparse.Namespace], int], args: argparse.Na
         print("plumbline: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
     except BrokenPipeError:
-        _silence_stdout()
+        replay.silence_stdout()
         return EXIT_ERROR
     except Exception as error:  # a bug of ours: one line, a request to report it, the traceback on demand
         if os.environ.get("PLUMBLINE_DEBUG"):
@@ -129,38 +132,12 @@ def _error(message: str) -> None:
     print(f"plumbline: error: {message}", file=sys.stderr)
 
 
-def _silence_stdout() -> None:
-    """The reader went away (`plumbline check | head`): stop writing without a second BrokenPipeError."""
-    try:
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-    except (OSError, ValueError):
-        pass
-
-
 def _write(text: str) -> None:
-    stream = sys.stdout
-    try:
-        stream.write(text)
-    except UnicodeEncodeError:  # a terminal that cannot show every character of a message
-        stream.write(text.encode(stream.encoding or "ascii", errors="replace").decode(stream.encoding or "ascii"))
-    stream.flush()
+    replay.write_text(sys.stdout, text)
 
 
 def use_colour(stream: TextIO) -> bool:
-    """Colour when the stream is a terminal and NO_COLOR is unset; FORCE_COLOR forces it."""
-    force = os.environ.get("FORCE_COLOR", "")
-    if force and force != "0":
-        return True
-    if os.environ.get("NO_COLOR"):
-        return False
-    try:
-        return stream.isatty()
-    except (AttributeError, ValueError):
-        return False
-
-
-# --------------------------------------------------------------------------------------------- check
+    return replay.use_colour(stream)
 
 
 def parse_codes(option: str, value: str | None, known: dict[str, Rule]) -> list[str]:
@@ -282,16 +259,18 @@ class Checked:
     files: list[str]
 
 
-def check_project(root: Path, paths: list[Path], config: Config, use_cache: bool) -> Checked:
+def check_project(root: Path, paths: list[Path], config: Config, use_cache: bool,
+                  manifest: replay.ManifestBuilder | None = None) -> Checked:
     """Scan the whole root (so cross-file facts are complete) plus files named explicitly (kept even when
-    git-ignored, like ruff), and check it; an unchanged project reuses its last result."""
+    git-ignored, like ruff), and check it; an unchanged project reuses its last result. `manifest` gets the
+    signature of every file and folder read, before it is read."""
     scan_paths = [root, *(path for path in paths if path.is_file())]
     if not use_cache:
         return _run_engine(root, scan_paths, config, use_cache=False)
     from analyzers.cache import ResultCache
 
     results = ResultCache(root)
-    key = snapshot_key(root, scan_paths, config)
+    key = snapshot_key(root, scan_paths, config, manifest)
     stored = results.get(key)
     if isinstance(stored, Checked):
         return stored
@@ -313,16 +292,24 @@ def _run_engine(root: Path, scan_paths: list[Path], config: Config, use_cache: b
     return Checked(result.all_findings(), result.notes, list(dict.fromkeys(result.failures)), list(workspace.files))
 
 
-def snapshot_key(root: Path, scan_paths: list[Path], config: Config) -> str:
+def snapshot_key(root: Path, scan_paths: list[Path], config: Config,
+                 manifest: replay.ManifestBuilder | None = None) -> str:
     """A hash of everything a check result depends on: the engine's code, the configuration, and the path and
     content of every file the scan reads."""
     from analyzers.cache import engine_key
     from analyzers.discovery import discover
 
+    def on_folder(folder: Path) -> None:
+        if manifest is not None:
+            manifest.add(str(folder))
+            manifest.add(str(folder / ".gitignore"))
+
     digest = hashlib.blake2b(digest_size=16)
     for part in (__version__, str(RESULT_FORMAT), engine_key(), config_fingerprint(config)):
         digest.update(part.encode() + b"\0")
-    for relative in discover(root, scan_paths, config.exclude):
+    for relative in discover(root, scan_paths, config.exclude, on_folder):
+        if manifest is not None:
+            manifest.add(str(root / relative))
         digest.update(relative.encode() + b"\0" + _file_state(root / relative) + b"\0")
     return digest.hexdigest()
 
@@ -383,25 +370,52 @@ def run_check(args: argparse.Namespace) -> int:
 
     paths = _existing_paths(args.paths)
     root = find_root(paths[0])
+    manifest = None if args.no_cache else _start_manifest(root, paths, args.config)
     config = load_checked_config(root, args.config, args.select, args.ignore)
     selection = ReportFilter(root, paths)
+    warnings: list[str] = []  # kept with the output: a replay prints them too
     for outside in selection.outside:
-        _warn(f"{outside} is outside the project root {root}; skipped")
-    checked = check_project(root, paths, config, use_cache=not args.no_cache)
+        warnings.append(_warn(f"{outside} is outside the project root {root}; skipped"))
+    checked = check_project(root, paths, config, not args.no_cache, manifest)
     report = build_report(root, checked, selection)
     for failure in report.failures:
-        _warn(failure)
+        warnings.append(_warn(failure))
     if report.files_checked == 0:
-        _warn("no files to check under the given paths (Python and SQL sources, configuration files)")
-    _write(render(report, args.format))
-    return EXIT_FINDINGS if report.findings else EXIT_CLEAN
+        warnings.append(_warn("no files to check under the given paths (Python and SQL sources, configuration "
+                              "files)"))
+    output = render(report, args.format)
+    _write(output)
+    status = EXIT_FINDINGS if report.findings else EXIT_CLEAN
+    command_line = getattr(args, "command_line", None)
+    if manifest is not None and command_line is not None:
+        replay.record(str(root), command_line, manifest.manifest(), output, "".join(warnings), status)
+    return status
 
 
-def _warn(message: str) -> None:
+def _start_manifest(root: Path, paths: list[Path], config_file: str | None) -> replay.ManifestBuilder:
+    """Note what the result depends on before it is read (the files scanned are noted as they are found), so
+    that the next identical command can replay this one's output."""
+    from analyzers.cache import CACHE_DIR, prepare_folder
+
+    # Created first: creating it later in the run would change the root folder's signature at once.
+    with contextlib.suppress(OSError):
+        prepare_folder(root / CACHE_DIR)
+    manifest = replay.ManifestBuilder()
+    for path in [*replay.code_paths(), *map(str, paths), *([config_file] if config_file else [])]:
+        manifest.add(os.path.abspath(path))
+    manifest.add(str(root / "plumbline.toml"))
+    manifest.add(str(root / "pyproject.toml"))
+    return manifest
+
+
+def _warn(message: str) -> str:
+    """Print a warning on stderr; the text printed."""
     from lsp_server.reporters import Style
 
     style = Style(use_colour(sys.stderr))
-    print(f"{style.severity('warning', 'warning')}: {message}", file=sys.stderr)
+    text = f"{style.severity('warning', 'warning')}: {message}\n"
+    replay.write_text(sys.stderr, text)
+    return text
 
 
 # --------------------------------------------------------------------------------------------- rules
