@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any, TypeVar, overload
 
 from analyzers.facts import FileFacts
 from analyzers.model import Column, ForeignKey, Index, Project, Table, TableDeclaration
@@ -41,6 +41,15 @@ class ModelBuilder:
     # Every record in path order, grouped by exact type, built on the first `records` call: resolve steps
     # ask for one kind at a time, dozens of times, and scanning every record each time added up.
     _by_type: dict[type, list[tuple[int, FileFacts, Any]]] | None = None
+    # Answers about classes, asked thousands of times per check by several resolve steps (each endpoint's
+    # parameter types, each model's bases). Valid for the builder's life: they read only `modules` and
+    # `_classes`, which are complete once the builder is made, and a new check makes a new builder. Modules and
+    # classes are keyed by identity (two files may declare one module name; one module, two classes of one
+    # name): the facts outlive the builder, so no id is reused meanwhile.
+    _resolved: dict[tuple[int, str], ClassRef | None] = field(default_factory=dict)
+    _looked_up: dict[str, ClassRef | None] = field(default_factory=dict)
+    _ancestors: dict[tuple[int, int], list[ClassRef]] = field(default_factory=dict)
+    _base_names: dict[tuple[int, int], frozenset[str]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.project = Project(root=self.root)
@@ -58,8 +67,14 @@ class ModelBuilder:
 
     # ------------------------------------------------------------------ records
 
-    def records(self, kind: type[RecordT]) -> Iterator[tuple[FileFacts, RecordT]]:
-        """Every record of `kind` across the workspace, in path order (deterministic)."""
+    @overload
+    def records(self, kind: type[RecordT]) -> Iterator[tuple[FileFacts, RecordT]]: ...
+
+    @overload
+    def records(self, kind: tuple[type, ...]) -> Iterator[tuple[FileFacts, Any]]: ...
+
+    def records(self, kind: type[RecordT] | tuple[type, ...]) -> Iterator[tuple[FileFacts, Any]]:
+        """Every record of `kind` (a type, or a tuple of them) across the workspace, in path order (deterministic)."""
         if self._by_type is None:
             self._by_type = {}
             order = 0
@@ -78,6 +93,12 @@ class ModelBuilder:
 
     def lookup(self, qualified: str) -> ClassRef | None:
         """The class a qualified name refers to, following re-exports in package `__init__` modules."""
+        if qualified in self._looked_up:
+            return self._looked_up[qualified]
+        found = self._looked_up[qualified] = self._lookup(qualified)
+        return found
+
+    def _lookup(self, qualified: str) -> ClassRef | None:
         seen: set[str] = set()
         while qualified not in seen:
             seen.add(qualified)
@@ -94,6 +115,13 @@ class ModelBuilder:
     def resolve_class(self, module: Module, expr: Expr) -> ClassRef | None:
         if not isinstance(expr, Name):
             return None
+        key = (id(module), expr.dotted)
+        if key in self._resolved:
+            return self._resolved[key]
+        found = self._resolved[key] = self._resolve_class(module, expr)
+        return found
+
+    def _resolve_class(self, module: Module, expr: Name) -> ClassRef | None:
         local = self._classes.get(f"{module.module}.{expr.dotted}")
         if local is not None:
             return local
@@ -128,7 +156,15 @@ class ModelBuilder:
         return None
 
     def ancestors(self, ref: ClassRef) -> list[ClassRef]:
-        """Base classes found in the workspace, nearest first (depth-first, each once, cycles cut)."""
+        """Base classes found in the workspace, nearest first (depth-first, each once, cycles cut). Shared:
+        do not change the list."""
+        key = (id(ref.module), id(ref.cls))
+        found = self._ancestors.get(key)
+        if found is None:
+            found = self._ancestors[key] = self._walk_ancestors(ref)
+        return found
+
+    def _walk_ancestors(self, ref: ClassRef) -> list[ClassRef]:
         result: list[ClassRef] = []
         seen = {ref.qualified}
         stack = [(ref.module, base) for base in reversed(ref.cls.bases)]
@@ -142,15 +178,19 @@ class ModelBuilder:
             stack.extend((found.module, inner) for inner in reversed(found.cls.bases))
         return result
 
-    def base_names(self, ref: ClassRef) -> set[str]:
+    def base_names(self, ref: ClassRef) -> frozenset[str]:
         """Qualified names of every base in the chain, including external ones (e.g. `sqlalchemy.orm...`)."""
-        names: set[str] = set()
-        for current in [ref, *self.ancestors(ref)]:
-            for base in current.cls.bases:
-                name = self.qualified_name(current.module, base)
-                if name:
-                    names.add(name)
-        return names
+        key = (id(ref.module), id(ref.cls))
+        found = self._base_names.get(key)
+        if found is None:
+            names: set[str] = set()
+            for current in [ref, *self.ancestors(ref)]:
+                for base in current.cls.bases:
+                    name = self.qualified_name(current.module, base)
+                    if name:
+                        names.add(name)
+            found = self._base_names[key] = frozenset(names)
+        return found
 
     # ------------------------------------------------------------------ tables
 

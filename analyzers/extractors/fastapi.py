@@ -460,6 +460,8 @@ class _Signatures:
         self.callables = Callables(builder)
         self._expanded: dict[str, _Signature] = {}
         self._expanding: set[str] = set()
+        # Response models by class identity: many routes return the same one (see `_class_kind`).
+        self.class_kinds: dict[tuple[int, int], tuple[ReturnKind, str | None, bool]] = {}
 
     def handler(self, module: Module, params: tuple[Param, ...], path_names: set[str]) -> _Signature:
         signature = _Signature()
@@ -742,6 +744,13 @@ def _named_type_kind(module: Module, expr: Name, signatures: _Signatures) -> tup
 def _class_kind(ref: ClassRef, signatures: _Signatures) -> tuple[ReturnKind, str | None, bool]:
     """A response model: an envelope around a list (`items: list[X]` with nothing else but paging fields such as
     `total`/`next`/`page`) is a collection, paged when it has such fields; anything else is one item."""
+    key = (id(ref.module), id(ref.cls))
+    if key not in signatures.class_kinds:
+        signatures.class_kinds[key] = _read_class_kind(ref, signatures)
+    return signatures.class_kinds[key]
+
+
+def _read_class_kind(ref: ClassRef, signatures: _Signatures) -> tuple[ReturnKind, str | None, bool]:
     fields = class_fields(signatures.builder, ref)
     names = {assign.targets[0] for _, assign in fields}
     collections = [assign.targets[0] for field_module, assign in fields

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field, replace
 
 from analyzers.extractors._column_values import naive_now
 from analyzers.facts import SourceFile
-from analyzers.model import Column, ForeignKey, Index, Location, Span, Table, TableDeclaration
+from analyzers.model import Column, ForeignKey, Index, Location, Span, Table, TableDeclaration, copied
 from analyzers.pysyntax import (
     Assign,
     Attr,
@@ -971,10 +971,13 @@ class _Resolver:
         self.mappings: dict[str, _Mapping] = {}
         self.in_progress: set[str] = set()
         self.ancestor_cache: dict[str, list[ClassRef]] = {}
+        # keyed by identity, not name: one module may define two classes of one name (under `if`/`else`)
+        self.unmapped_cache: dict[tuple[int, int], list[ClassRef]] = {}
         # class qualified name -> attribute -> column name, for constraints written with attributes
         self.attributes: dict[str, dict[str, str]] = {}
         self.tables: list[Table] = []
-        for _, record in builder.records(object):
+        for _, record in builder.records((ClassFact, BaseVarFact, AliasFact, AnnotatedFact, CoreTableFact,
+                                          LooseIndexFact)):
             self._collect(record)
 
     def _collect(self, record: object) -> None:
@@ -1204,7 +1207,20 @@ class _Resolver:
 
     def unmapped_ancestors(self, ref: ClassRef) -> list[ClassRef]:
         """Bases whose columns a class copies: mixins, abstract bases, the declarative base (not mapped
-        parents, whose columns stay in their own table), nearest first; plus `cls=` / `model_class=` mixins."""
+        parents, whose columns stay in their own table), nearest first; plus `cls=` / `model_class=` mixins.
+
+        Computed once per class (several steps ask), except while a base is still being classified (an
+        inheritance cycle): that answer is provisional."""
+        key = (id(ref.module), id(ref.cls))
+        found = self.unmapped_cache.get(key)
+        if found is None:
+            found, provisional = self._unmapped_ancestors(ref)
+            if not provisional:
+                self.unmapped_cache[key] = found
+        return found
+
+    def _unmapped_ancestors(self, ref: ClassRef) -> tuple[list[ClassRef], bool]:
+        provisional = False
         result: list[ClassRef] = []
         seen = {ref.qualified}
         stack: list[tuple[Module, Expr]] = [(ref.module, base) for base in reversed(ref.cls.bases)]
@@ -1219,11 +1235,12 @@ class _Resolver:
             if found is None or found.qualified in seen:
                 continue
             seen.add(found.qualified)
+            provisional = provisional or found.qualified in self.in_progress
             if self.mapping(found).kind in ("table", "sti", "hybrid"):
                 continue
             result.append(found)
             stack.extend((found.module, inner) for inner in reversed(found.cls.bases))
-        return result
+        return result, provisional
 
     def base_mixin(self, module: Module, base: Expr) -> ClassRef | None:
         """The `cls=` of `declarative_base(cls=...)` or `model_class=` of `SQLAlchemy(...)` behind a base."""
@@ -1267,7 +1284,8 @@ class _Resolver:
     def model_column(self, origin: ClassRef | None, fact: ColumnFact, detail: str | None = None,
                      type_map: dict[str, str] | None = None) -> Column:
         """A copy of the recorded column (records are cached: never mutated), with its origin and alias options."""
-        column = replace(fact.column, attributes=dict(fact.column.attributes))
+        column = copied(fact.column)
+        column.attributes = dict(column.attributes)
         alias = self.annotated.get(self.follow(fact.alias, self.annotated) or "") if fact.alias else None
         if alias is not None:
             template = alias.column
