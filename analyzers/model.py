@@ -384,7 +384,21 @@ class Project:
         return self._derived[key]  # type: ignore[no-any-return]
 
     def calls_of(self, *kinds: str) -> list[CallSite]:
-        return [call for call in self.calls if call.kind in kinds]
+        """The call sites of these kinds, in project order. For rules: indexed once per project (dozens of rules
+        ask), so not during resolution, which still adds calls."""
+        by_kind = self.derived("calls_by_kind", _calls_by_kind)
+        if len(kinds) == 1:
+            return [call for _, call in by_kind.get(kinds[0], [])]
+        found = sorted(entry for kind in set(kinds) for entry in by_kind.get(kind, []))
+        return [call for _, call in found]
+
+
+def _calls_by_kind(project: Project) -> dict[str, list[tuple[int, CallSite]]]:
+    """Each kind's call sites with their positions in `project.calls`."""
+    by_kind: dict[str, list[tuple[int, CallSite]]] = {}
+    for position, call in enumerate(project.calls):
+        by_kind.setdefault(call.kind, []).append((position, call))
+    return by_kind
 
 
 # --------------------------------------------------------------------------------------------- findings

@@ -23,10 +23,11 @@ RecordT = TypeVar("RecordT")
 class ClassRef:
     module: Module
     cls: Class
+    # Made once: resolve steps key their tables by it tens of thousands of times per check.
+    qualified: str = field(init=False)
 
-    @property
-    def qualified(self) -> str:
-        return f"{self.module.module}.{self.cls.qualname}"
+    def __post_init__(self) -> None:
+        self.qualified = f"{self.module.module}.{self.cls.qualname}"
 
 
 @dataclass(slots=True)

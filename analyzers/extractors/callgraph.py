@@ -67,8 +67,13 @@ def resolve(builder: ModelBuilder) -> None:
                                               set(record.callees))
     # Calls through re-exports (`from app.services import fetch` where services/__init__ imports it) and
     # class instantiations resolve here, once every function is known.
+    # Many functions call the same names (a service's helpers, `sqlalchemy.select`): each is looked up once.
+    meaning: dict[str, str] = {name: name for name in functions}
     for info in functions.values():
         resolved = set()
         for callee in info.calls:
-            resolved.add(callee if callee in functions else builder.function_named(callee) or callee)
+            target = meaning.get(callee)
+            if target is None:
+                target = meaning[callee] = builder.function_named(callee) or callee
+            resolved.add(target)
         info.calls = resolved

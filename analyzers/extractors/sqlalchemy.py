@@ -973,6 +973,9 @@ class _Resolver:
         self.ancestor_cache: dict[str, list[ClassRef]] = {}
         # keyed by identity, not name: one module may define two classes of one name (under `if`/`else`)
         self.unmapped_cache: dict[tuple[int, int], list[ClassRef]] = {}
+        # Every class of the workspace is classified, and each walks its bases' bases again: what a base name
+        # means is asked once per module and name (it reads only the records collected here).
+        self.base_kinds: dict[tuple[int, str], tuple[str | None, str]] = {}
         # class qualified name -> attribute -> column name, for constraints written with attributes
         self.attributes: dict[str, dict[str, str]] = {}
         self.tables: list[Table] = []
@@ -1038,6 +1041,13 @@ class _Resolver:
         """("root" | "declarative" | "flask" | None, the Flask instance alias) for one base expression."""
         if not isinstance(base, Name):
             return None, ""
+        key = (id(module), base.dotted)
+        found = self.base_kinds.get(key)
+        if found is None:
+            found = self.base_kinds[key] = self._base_kind(module, base)
+        return found
+
+    def _base_kind(self, module: Module, base: Name) -> tuple[str | None, str]:
         qualified = self.qualify(module, base.dotted)
         if qualified in DECLARATIVE_ROOTS:
             return "root", ""

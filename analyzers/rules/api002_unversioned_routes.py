@@ -79,7 +79,8 @@ class Options(BaseModel):
 
 def check(project: Project, options: BaseModel) -> Iterator[Finding]:
     assert isinstance(options, Options)
-    endpoints = [endpoint for endpoint in project.endpoints if not exempt(endpoint.path, options.exempt)]
+    wanted = {word.lower() for word in options.exempt}
+    endpoints = [endpoint for endpoint in project.endpoints if not exempt(endpoint.path, wanted)]
     if not endpoints:
         return
     evidence = [call for call in project.calls_of("server_evidence") if call.detail.get("what") in OTHER_SCHEMES]
@@ -148,11 +149,11 @@ def group_of(endpoint: Endpoint) -> str:
     return endpoint.group or f"file:{endpoint.location.path}"
 
 
-def exempt(path: str, words: list[str]) -> bool:
+def exempt(path: str, wanted: set[str]) -> bool:
+    """The path's first segment after `/api` is one of the (lower-case) `wanted` words."""
     parts = segments(path)
     while parts and parts[0] == "api":
         parts = parts[1:]
-    wanted = {word.lower() for word in words}
     return not parts or parts[0] in wanted
 
 
