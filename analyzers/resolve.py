@@ -40,7 +40,8 @@ class ModelBuilder:
     # Failures of resolve steps, reported like extractor failures.
     failures: list[str] = field(default_factory=list)
     # Every record in path order, grouped by exact type, built on the first `records` call: resolve steps
-    # ask for one kind at a time, dozens of times, and scanning every record each time added up.
+    # ask for one kind at a time, dozens of times, and scanning every record each time added up. Each record
+    # with its position in that order (to merge several types) and its file.
     _by_type: dict[type, list[tuple[int, FileFacts, Any]]] | None = None
     # Answers about classes, asked thousands of times per check by several resolve steps (each endpoint's
     # parameter types, each model's bases). Valid for the builder's life: they read only `modules` and
@@ -85,10 +86,10 @@ class ModelBuilder:
                     self._by_type.setdefault(type(record), []).append((order, facts, record))
                     order += 1
         groups = [group for record_type, group in self._by_type.items() if issubclass(record_type, kind)]
-        found = groups[0] if len(groups) == 1 else sorted(entry for group in groups for entry in group) \
-            if groups else []
-        for _, facts, record in found:
-            yield facts, record
+        if len(groups) > 1:
+            groups = [sorted(entry for group in groups for entry in group)]
+        # A list, not a generator: tens of thousands of records pass through here per check.
+        return iter([(facts, record) for _, facts, record in groups[0]] if groups else [])
 
     # ------------------------------------------------------------------ names and classes
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any, Literal
 
 from analyzers.model import Location, Parameter, Position, QueryCall, ReturnKind, Span
@@ -815,6 +816,7 @@ def _many(call: Call) -> bool:
 # --------------------------------------------------------------------------------------------- small helpers
 
 
+@lru_cache(maxsize=4096)  # a pure function of the name; every handler's `db`/`get_db` asks again
 def looks_like_auth(name: str) -> bool:
     """Dependency or decorator names that mean authentication or authorisation (not FastAPI's
     `OAuth2PasswordRequestForm`: that is the login form the credentials arrive in)."""
@@ -823,6 +825,7 @@ def looks_like_auth(name: str) -> bool:
     return _AUTH_WORDS.search(name) is not None
 
 
+@lru_cache(maxsize=4096)
 def looks_like_rate_limit(name: str) -> bool:
     return _RATE_LIMIT_WORDS.search(name) is not None
 

@@ -488,10 +488,7 @@ class _Signatures:
         where = Location(module.path, param.span)
         type_module, annotation, metadata = self._annotation(module, param.annotation)
         # Annotated[...] metadata is read where the annotation is written; a default where the parameter is.
-        marker, marker_module = next(
-            ((expr, type_module) for expr in metadata if isinstance(expr, Call) and callee(expr) in MARKERS),
-            (param.default, module) if isinstance(param.default, Call) and callee(param.default) in MARKERS
-            else (None, module))
+        marker, marker_module = _marker(metadata, type_module, param.default, module)
         annotation_text = expr_text(param.annotation) or None
         default_text = expr_text(param.default) if param.default is not None else None
         if isinstance(marker, Call) and MARKERS[callee(marker)] == "dependency":
@@ -615,6 +612,18 @@ class _Signatures:
 
     def _is_security_scheme(self, ref: ClassRef) -> bool:
         return any(name.startswith("fastapi.security") for name in self.builder.base_names(ref))
+
+
+def _marker(metadata: list[Expr], type_module: Module, default: Expr | None,
+            module: Module) -> tuple[Expr | None, Module]:
+    """The marker call (`Query(...)`, `Depends(...)`) in the Annotated metadata, else the default, and where it
+    is written."""
+    for expr in metadata:
+        if isinstance(expr, Call) and callee(expr) in MARKERS:
+            return expr, type_module
+    if isinstance(default, Call) and callee(default) in MARKERS:
+        return default, module
+    return None, module
 
 
 def _outside_dependency(written: str, qualified: str) -> _Signature:
