@@ -8,6 +8,7 @@ same table are one table, located at the model).
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, TypeVar, overload
@@ -40,9 +41,9 @@ class ModelBuilder:
     # Failures of resolve steps, reported like extractor failures.
     failures: list[str] = field(default_factory=list)
     # Every record in path order, grouped by exact type, built on the first `records` call: resolve steps
-    # ask for one kind at a time, dozens of times, and scanning every record each time added up. Each record
-    # with its position in that order (to merge several types) and its file.
-    _by_type: dict[type, list[tuple[int, FileFacts, Any]]] | None = None
+    # ask for one kind at a time, dozens of times, and scanning every record each time added up. Per type: each
+    # record's position in the path order (to merge several types) and the record with its file.
+    _by_type: dict[type, tuple[list[int], list[tuple[FileFacts, Any]]]] | None = None
     # Answers about classes, asked thousands of times per check by several resolve steps (each endpoint's
     # parameter types, each model's bases). Valid for the builder's life: they read only `modules` and
     # `_classes`, which are complete once the builder is made, and a new check makes a new builder. Modules and
@@ -79,17 +80,22 @@ class ModelBuilder:
         """Every record of `kind` (a type, or a tuple of them) across the workspace, in path order (deterministic)."""
         if self._by_type is None:
             self._by_type = {}
-            order = 0
+            position = 0
             for path in sorted(self.files):
                 facts = self.files[path]
                 for record in facts.records:
-                    self._by_type.setdefault(type(record), []).append((order, facts, record))
-                    order += 1
+                    positions, found = self._by_type.setdefault(type(record), ([], []))
+                    positions.append(position)
+                    found.append((facts, record))
+                    position += 1
         groups = [group for record_type, group in self._by_type.items() if issubclass(record_type, kind)]
-        if len(groups) > 1:
-            groups = [sorted(entry for group in groups for entry in group)]
-        # A list, not a generator: tens of thousands of records pass through here per check.
-        return iter([(facts, record) for _, facts, record in groups[0]] if groups else [])
+        if not groups:
+            return iter(())
+        if len(groups) == 1:
+            return iter(groups[0][1])  # no generator: tens of thousands of records pass through here per check
+        # Merged by position, which is unique: the records themselves are never compared.
+        merged = heapq.merge(*(zip(positions, found, strict=True) for positions, found in groups))
+        return iter([entry for _, entry in merged])
 
     # ------------------------------------------------------------------ names and classes
 

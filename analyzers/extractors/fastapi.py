@@ -702,7 +702,6 @@ def _return_kind(module: Module, route: FastApiRoute,
 
 def _type_kind(module: Module, expr: Expr, signatures: _Signatures,
                depth: int) -> tuple[ReturnKind, str | None, list[str]]:
-    text = expr_text(expr)
     if depth > 4:
         return "unknown", None, []
     if _is_none(expr):
@@ -714,6 +713,7 @@ def _type_kind(module: Module, expr: Expr, signatures: _Signatures,
         return _named_type_kind(module, expr, signatures)
     if not isinstance(expr, Subscript) or not isinstance(expr.value, Name):
         return "unknown", None, []
+    text = expr_text(expr)
     base = expr.value.dotted.rsplit(".", 1)[-1]
     inner = [item for item in expr.index if not _is_none(item)]
     if base in OPTIONAL_WRAPPERS:

@@ -1369,7 +1369,8 @@ class _Resolver:
         for core in self.core:
             self.add_core_table(core)
         sti: list[tuple[ClassRef, ClassFact, _Mapping]] = []
-        for ref in self.in_use_first(self.workspace_classes()):
+        classes = self.workspace_classes()
+        for ref in self.in_use_first(classes):
             fact = self.fact(ref)
             mapping = self.mapping(ref)
             if mapping.kind == "table" and mapping.table:
@@ -1378,7 +1379,7 @@ class _Resolver:
                 sti.append((ref, fact, mapping))
         for ref, fact, mapping in sti:
             self.add_single_table_columns(ref, fact, mapping)
-        joined = [(ref, self.mappings[ref.qualified]) for ref in self.workspace_classes()
+        joined = [(ref, self.mappings[ref.qualified]) for ref in classes
                   if ref.qualified in self.mappings and self.mappings[ref.qualified].parent]
         for ref, child in sorted(joined, key=lambda item: len(self.ancestors(item[0]))):
             self.add_parent_columns(ref, child)
