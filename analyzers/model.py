@@ -426,8 +426,9 @@ class Finding:
 def copied(record: RecordT) -> RecordT:
     """A shallow copy of a model dataclass (a `Column`, a `Table`, ...). Resolve steps copy the cached records
     they change, thousands per check (each migration replay), and `copy.copy` costs ten times as much."""
-    cls = type(record)
-    return cls(*_field_values(cls)(record))  # type: ignore[no-any-return]
+    cls: Any = type(record)
+    fresh: RecordT = cls(*_field_values(cls)(record))
+    return fresh
 
 
 @cache  # one getter per class
