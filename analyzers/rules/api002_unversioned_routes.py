@@ -49,6 +49,7 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from collections.abc import Iterator
+from functools import lru_cache
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
@@ -111,8 +112,13 @@ def versioned_handlers(endpoints: list[Endpoint], options: Options) -> set[str]:
         return {endpoint.handler for endpoint in endpoints
                 if any(parameter.name.lower() in names and parameter.source in ("query", "unknown")
                        for parameter in endpoint.parameters)}
-    return {endpoint.handler for endpoint in endpoints if any(
-        _VERSION_SEGMENT.match(part.lower()) or _UNKNOWN_PREFIX.match(part) for part in endpoint.path.split("/"))}
+    return {endpoint.handler for endpoint in endpoints if any(map(_may_version, endpoint.path.split("/")))}
+
+
+@lru_cache(maxsize=8192)  # a pure function of the segment; a router's routes share theirs
+def _may_version(part: str) -> bool:
+    """A version segment (`v1`, `{version}`, `2024-01-01`), or a prefix we cannot read that may hold one."""
+    return bool(_VERSION_SEGMENT.match(part.lower()) or _UNKNOWN_PREFIX.match(part))
 
 
 def group_findings(missing: list[Endpoint], every: list[Endpoint], options: Options) -> Iterator[Finding]:
