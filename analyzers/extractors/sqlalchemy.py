@@ -974,8 +974,11 @@ class _Resolver:
         # keyed by identity, not name: one module may define two classes of one name (under `if`/`else`)
         self.unmapped_cache: dict[tuple[int, int], list[ClassRef]] = {}
         # Every class of the workspace is classified, and each walks its bases' bases again: what a base name
-        # means is asked once per module and name (it reads only the records collected here).
+        # means is asked once per module and name (it reads only the records collected above and the builder's
+        # modules, both fixed for this resolver's life).
         self.base_kinds: dict[tuple[int, str], tuple[str | None, str]] = {}
+        self.base_mixins: dict[tuple[int, str], ClassRef | None] = {}
+        self.base_variables: dict[tuple[int, str], str | None] = {}
         # class qualified name -> attribute -> column name, for constraints written with attributes
         self.attributes: dict[str, dict[str, str]] = {}
         self.tables: list[Table] = []
@@ -1256,6 +1259,12 @@ class _Resolver:
         """The `cls=` of `declarative_base(cls=...)` or `model_class=` of `SQLAlchemy(...)` behind a base."""
         if not isinstance(base, Name):
             return None
+        key = (id(module), base.dotted)
+        if key not in self.base_mixins:
+            self.base_mixins[key] = self._base_mixin(module, base)
+        return self.base_mixins[key]
+
+    def _base_mixin(self, module: Module, base: Name) -> ClassRef | None:
         qualified = self.qualify(module, base.dotted)
         found = self.follow(qualified, self.base_vars)
         if found is None and qualified.endswith(".Model"):
@@ -1330,10 +1339,17 @@ class _Resolver:
             for base in current.cls.bases:
                 if not isinstance(base, Name):
                     continue
-                variable = self.follow(self.qualify(current.module, base.dotted), self.base_vars)
+                variable = self.base_variable(current.module, base)
                 for key, value in (self.base_vars[variable].type_map if variable else {}).items():
                     found.setdefault(key, value)
         return found
+
+    def base_variable(self, module: Module, base: Name) -> str | None:
+        """The declarative base variable (`Base = declarative_base()`) a base name written in `module` means."""
+        key = (id(module), base.dotted)
+        if key not in self.base_variables:
+            self.base_variables[key] = self.follow(self.qualify(module, base.dotted), self.base_vars)
+        return self.base_variables[key]
 
     def references(self, fact: ColumnFact) -> tuple[Reference, ...]:
         alias = self.annotated.get(self.follow(fact.alias, self.annotated) or "") if fact.alias else None
