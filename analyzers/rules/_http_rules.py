@@ -22,6 +22,18 @@ def sites_by_function(project: Project, *kinds: str) -> dict[str, list[CallSite]
     return found
 
 
+def endpoint_of(project: Project, handler: str) -> Endpoint | None:
+    """The first endpoint `handler` serves (indexed once per project: rules ask for every call they report)."""
+    return project.derived("endpoint_by_handler", _first_endpoints).get(handler)
+
+
+def _first_endpoints(project: Project) -> dict[str, Endpoint]:
+    found: dict[str, Endpoint] = {}
+    for endpoint in project.endpoints:
+        found.setdefault(endpoint.handler, endpoint)
+    return found
+
+
 def reachable(project: Project, handler: str, depth: int = 4) -> list[str]:
     """The handler and the project functions it calls, breadth first, up to `depth` calls away."""
     order = [handler]
@@ -40,12 +52,11 @@ def reachable(project: Project, handler: str, depth: int = 4) -> list[str]:
     return order
 
 
-_SLASHES = re.compile(r"/+")
 _TOKEN_SEPARATORS = re.compile(r"[-_.]")
 
 
 def segments(path: str) -> list[str]:
-    return [part for part in _SLASHES.split(path.lower()) if part]
+    return [part for part in path.lower().split("/") if part]
 
 
 @dataclass(frozen=True, slots=True)
