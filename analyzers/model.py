@@ -7,8 +7,14 @@ project-relative with `/` separators. Nothing here knows about LSP.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Literal, NamedTuple
+from collections.abc import Callable
+from dataclasses import dataclass, field, fields
+from functools import cache
+from operator import attrgetter
+from typing import Any, Literal, NamedTuple, TypeVar
+
+DerivedT = TypeVar("DerivedT")
+RecordT = TypeVar("RecordT")
 
 # --------------------------------------------------------------------------------------------- positions
 
@@ -347,6 +353,10 @@ class Project:
     # Where a setting of `settings` was declared (e.g. "django.use_tz" → the `USE_TZ = False` line).
     setting_locations: dict[str, Location] = field(default_factory=dict)
     _request_path: dict[str, str] | None = field(default=None, repr=False)
+    # What several rules derive from the finished model (e.g. the column sites DB005, DB006 and DB008 all read),
+    # computed by the first rule that asks. Valid because rules never change the project, and every check
+    # resolves a new one.
+    _derived: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     def table(self, name: str) -> Table | None:
         return self.tables.get(name) or self.tables.get(name.lower())
@@ -367,8 +377,28 @@ class Project:
             self._request_path = reached
         return self._request_path
 
+    def derived(self, key: str, compute: Callable[[Project], DerivedT]) -> DerivedT:
+        """`compute(self)`, once per project: for rules only (resolve steps still change the project)."""
+        if key not in self._derived:
+            self._derived[key] = compute(self)
+        return self._derived[key]  # type: ignore[no-any-return]
+
     def calls_of(self, *kinds: str) -> list[CallSite]:
-        return [call for call in self.calls if call.kind in kinds]
+        """The call sites of these kinds, in project order. For rules: indexed once per project (dozens of rules
+        ask), so not during resolution, which still adds calls."""
+        by_kind = self.derived("calls_by_kind", _calls_by_kind)
+        if len(kinds) == 1:
+            return [call for _, call in by_kind.get(kinds[0], [])]
+        found = sorted(entry for kind in set(kinds) for entry in by_kind.get(kind, []))
+        return [call for _, call in found]
+
+
+def _calls_by_kind(project: Project) -> dict[str, list[tuple[int, CallSite]]]:
+    """Each kind's call sites with their positions in `project.calls`."""
+    by_kind: dict[str, list[tuple[int, CallSite]]] = {}
+    for position, call in enumerate(project.calls):
+        by_kind.setdefault(call.kind, []).append((position, call))
+    return by_kind
 
 
 # --------------------------------------------------------------------------------------------- findings
@@ -388,3 +418,21 @@ class Finding:
     @property
     def fixable(self) -> bool:
         return self.fix is not None
+
+
+# --------------------------------------------------------------------------------------------- copies
+
+
+def copied(record: RecordT) -> RecordT:
+    """A shallow copy of a model dataclass (a `Column`, a `Table`, ...). Resolve steps copy the cached records
+    they change, thousands per check (each migration replay), and `copy.copy` costs ten times as much."""
+    cls: Any = type(record)
+    fresh: RecordT = cls(*_field_values(cls)(record))
+    return fresh
+
+
+@cache  # one getter per class
+def _field_values(cls: type) -> Callable[[Any], tuple[Any, ...]]:
+    names = [item.name for item in fields(cls)]
+    assert len(names) > 1 and all(item.init for item in fields(cls)), cls  # every field passed to the constructor
+    return attrgetter(*names)

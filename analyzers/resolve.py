@@ -8,9 +8,10 @@ same table are one table, located at the model).
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any, TypeVar, overload
 
 from analyzers.facts import FileFacts
 from analyzers.model import Column, ForeignKey, Index, Project, Table, TableDeclaration
@@ -23,10 +24,11 @@ RecordT = TypeVar("RecordT")
 class ClassRef:
     module: Module
     cls: Class
+    # Made once: resolve steps key their tables by it tens of thousands of times per check.
+    qualified: str = field(init=False)
 
-    @property
-    def qualified(self) -> str:
-        return f"{self.module.module}.{self.cls.qualname}"
+    def __post_init__(self) -> None:
+        self.qualified = f"{self.module.module}.{self.cls.qualname}"
 
 
 @dataclass(slots=True)
@@ -39,8 +41,18 @@ class ModelBuilder:
     # Failures of resolve steps, reported like extractor failures.
     failures: list[str] = field(default_factory=list)
     # Every record in path order, grouped by exact type, built on the first `records` call: resolve steps
-    # ask for one kind at a time, dozens of times, and scanning every record each time added up.
-    _by_type: dict[type, list[tuple[int, FileFacts, Any]]] | None = None
+    # ask for one kind at a time, dozens of times, and scanning every record each time added up. Per type: each
+    # record's position in the path order (to merge several types) and the record with its file.
+    _by_type: dict[type, tuple[list[int], list[tuple[FileFacts, Any]]]] | None = None
+    # Answers about classes, asked thousands of times per check by several resolve steps (each endpoint's
+    # parameter types, each model's bases). Valid for the builder's life: they read only `modules` and
+    # `_classes`, which are complete once the builder is made, and a new check makes a new builder. Modules and
+    # classes are keyed by identity (two files may declare one module name; one module, two classes of one
+    # name): the facts outlive the builder, so no id is reused meanwhile.
+    _resolved: dict[tuple[int, str], ClassRef | None] = field(default_factory=dict)
+    _looked_up: dict[str, ClassRef | None] = field(default_factory=dict)
+    _ancestors: dict[tuple[int, int], list[ClassRef]] = field(default_factory=dict)
+    _base_names: dict[tuple[int, int], frozenset[str]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.project = Project(root=self.root)
@@ -58,26 +70,43 @@ class ModelBuilder:
 
     # ------------------------------------------------------------------ records
 
-    def records(self, kind: type[RecordT]) -> Iterator[tuple[FileFacts, RecordT]]:
-        """Every record of `kind` across the workspace, in path order (deterministic)."""
+    @overload
+    def records(self, kind: type[RecordT]) -> Iterator[tuple[FileFacts, RecordT]]: ...
+
+    @overload
+    def records(self, kind: tuple[type, ...]) -> Iterator[tuple[FileFacts, Any]]: ...
+
+    def records(self, kind: type[RecordT] | tuple[type, ...]) -> Iterator[tuple[FileFacts, Any]]:
+        """Every record of `kind` (a type, or a tuple of them) across the workspace, in path order (deterministic)."""
         if self._by_type is None:
             self._by_type = {}
-            order = 0
+            position = 0
             for path in sorted(self.files):
                 facts = self.files[path]
                 for record in facts.records:
-                    self._by_type.setdefault(type(record), []).append((order, facts, record))
-                    order += 1
+                    positions, found = self._by_type.setdefault(type(record), ([], []))
+                    positions.append(position)
+                    found.append((facts, record))
+                    position += 1
         groups = [group for record_type, group in self._by_type.items() if issubclass(record_type, kind)]
-        found = groups[0] if len(groups) == 1 else sorted(entry for group in groups for entry in group) \
-            if groups else []
-        for _, facts, record in found:
-            yield facts, record
+        if not groups:
+            return iter(())
+        if len(groups) == 1:
+            return iter(groups[0][1])  # no generator: tens of thousands of records pass through here per check
+        # Merged by position, which is unique: the records themselves are never compared.
+        merged = heapq.merge(*(zip(positions, found, strict=True) for positions, found in groups))
+        return iter([entry for _, entry in merged])
 
     # ------------------------------------------------------------------ names and classes
 
     def lookup(self, qualified: str) -> ClassRef | None:
         """The class a qualified name refers to, following re-exports in package `__init__` modules."""
+        if qualified in self._looked_up:
+            return self._looked_up[qualified]
+        found = self._looked_up[qualified] = self._lookup(qualified)
+        return found
+
+    def _lookup(self, qualified: str) -> ClassRef | None:
         seen: set[str] = set()
         while qualified not in seen:
             seen.add(qualified)
@@ -94,6 +123,13 @@ class ModelBuilder:
     def resolve_class(self, module: Module, expr: Expr) -> ClassRef | None:
         if not isinstance(expr, Name):
             return None
+        key = (id(module), expr.dotted)
+        if key in self._resolved:
+            return self._resolved[key]
+        found = self._resolved[key] = self._resolve_class(module, expr)
+        return found
+
+    def _resolve_class(self, module: Module, expr: Name) -> ClassRef | None:
         local = self._classes.get(f"{module.module}.{expr.dotted}")
         if local is not None:
             return local
@@ -128,7 +164,15 @@ class ModelBuilder:
         return None
 
     def ancestors(self, ref: ClassRef) -> list[ClassRef]:
-        """Base classes found in the workspace, nearest first (depth-first, each once, cycles cut)."""
+        """Base classes found in the workspace, nearest first (depth-first, each once, cycles cut). Shared:
+        do not change the list."""
+        key = (id(ref.module), id(ref.cls))
+        found = self._ancestors.get(key)
+        if found is None:
+            found = self._ancestors[key] = self._walk_ancestors(ref)
+        return found
+
+    def _walk_ancestors(self, ref: ClassRef) -> list[ClassRef]:
         result: list[ClassRef] = []
         seen = {ref.qualified}
         stack = [(ref.module, base) for base in reversed(ref.cls.bases)]
@@ -142,15 +186,19 @@ class ModelBuilder:
             stack.extend((found.module, inner) for inner in reversed(found.cls.bases))
         return result
 
-    def base_names(self, ref: ClassRef) -> set[str]:
+    def base_names(self, ref: ClassRef) -> frozenset[str]:
         """Qualified names of every base in the chain, including external ones (e.g. `sqlalchemy.orm...`)."""
-        names: set[str] = set()
-        for current in [ref, *self.ancestors(ref)]:
-            for base in current.cls.bases:
-                name = self.qualified_name(current.module, base)
-                if name:
-                    names.add(name)
-        return names
+        key = (id(ref.module), id(ref.cls))
+        found = self._base_names.get(key)
+        if found is None:
+            names: set[str] = set()
+            for current in [ref, *self.ancestors(ref)]:
+                for base in current.cls.bases:
+                    name = self.qualified_name(current.module, base)
+                    if name:
+                        names.add(name)
+            found = self._base_names[key] = frozenset(names)
+        return found
 
     # ------------------------------------------------------------------ tables
 

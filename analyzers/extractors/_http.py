@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any, Literal
 
 from analyzers.model import Location, Parameter, Position, QueryCall, ReturnKind, Span
@@ -70,6 +71,10 @@ _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _QUERY_SEGMENT = re.compile(r"(^|\.)query($|\.)")
 _REQUEST_ARG_TEXT = re.compile(r"request\.(?:args|values|query_params)\.get(?:list)?\(\s*['\"]([A-Za-z_][\w-]*)['\"]")
 _QUOTED = re.compile(r"^[rRbBfFuU]*(\"\"\"|'''|\"|')(.*)\1$", re.DOTALL)
+_AUTH_WORDS = re.compile(r"auth|current_(active_)?user|require|login|permission|oauth|bearer|jwt|api_?key|"
+                         r"credential|verify_token|get_user|admin|role", re.IGNORECASE)
+_RATE_LIMIT_WORDS = re.compile(r"limiter|rate_?limit|throttl", re.IGNORECASE)
+_HTTP_STATUS_NAME = re.compile(r"HTTP_(\d{3})")
 _COMPREHENSION_SOURCE = re.compile(r"\bin\s+([A-Za-z_][\w.]*)\s*(?:\]|\}|\bif\b)")
 _MAX_DEPTH = 6
 _MAX_HELPERS = 24
@@ -237,6 +242,11 @@ class Callables:
     def __init__(self, builder: ModelBuilder) -> None:
         self.builder = builder
         self._functions: dict[str, dict[str, Function]] = {}
+        # Every endpoint asks again for the same dependencies and type aliases. The answers read only the
+        # builder's modules, fixed for its life; modules are keyed by identity (two files may declare one module
+        # name), which the facts keep unique while the builder lives. Shared answers: do not change them.
+        self._found: dict[tuple[int, str], Found | None] = {}
+        self._aliases: dict[tuple[int, str], tuple[Module, Expr] | None] = {}
 
     def functions_of(self, module: Module) -> dict[str, Function]:
         found = self._functions.get(module.module)
@@ -246,6 +256,12 @@ class Callables:
         return found
 
     def find(self, module: Module, dotted: str) -> Found | None:
+        key = (id(module), dotted)
+        if key not in self._found:
+            self._found[key] = self._find(module, dotted)
+        return self._found[key]
+
+    def _find(self, module: Module, dotted: str) -> Found | None:
         local = self._in_module(module, dotted)
         if local is not None:
             return local
@@ -284,6 +300,12 @@ class Callables:
 
     def alias(self, module: Module, dotted: str) -> tuple[Module, Expr] | None:
         """A module-level type alias (`SessionDep = Annotated[Session, Depends(get_db)]`) and its module."""
+        key = (id(module), dotted)
+        if key not in self._aliases:
+            self._aliases[key] = self._alias(module, dotted)
+        return self._aliases[key]
+
+    def _alias(self, module: Module, dotted: str) -> tuple[Module, Expr] | None:
         current, name = module, dotted
         seen: set[str] = set()
         while f"{current.module}.{name}" not in seen:
@@ -794,17 +816,18 @@ def _many(call: Call) -> bool:
 # --------------------------------------------------------------------------------------------- small helpers
 
 
+@lru_cache(maxsize=4096)  # a pure function of the name; every handler's `db`/`get_db` asks again
 def looks_like_auth(name: str) -> bool:
     """Dependency or decorator names that mean authentication or authorisation (not FastAPI's
     `OAuth2PasswordRequestForm`: that is the login form the credentials arrive in)."""
     if "RequestForm" in name:
         return False
-    return bool(re.search(r"auth|current_(active_)?user|require|login|permission|oauth|bearer|jwt|api_?key|"
-                          r"credential|verify_token|get_user|admin|role", name, re.IGNORECASE))
+    return _AUTH_WORDS.search(name) is not None
 
 
+@lru_cache(maxsize=4096)
 def looks_like_rate_limit(name: str) -> bool:
-    return bool(re.search(r"limiter|rate_?limit|throttl", name, re.IGNORECASE))
+    return _RATE_LIMIT_WORDS.search(name) is not None
 
 
 def status_of(expr: Expr | None) -> int | None:
@@ -812,7 +835,7 @@ def status_of(expr: Expr | None) -> int | None:
     if isinstance(expr, Const) and isinstance(expr.value, int) and not isinstance(expr.value, bool):
         return expr.value
     if isinstance(expr, Name):
-        match = re.search(r"HTTP_(\d{3})", expr.dotted)
+        match = _HTTP_STATUS_NAME.search(expr.dotted)
         if match:
             return int(match.group(1))
     return None

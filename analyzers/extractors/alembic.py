@@ -19,11 +19,11 @@ from __future__ import annotations
 import heapq
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 from analyzers.extractors.sql import Replay, SchemaOp, apply_ops, ops_from_sql, register_tables
 from analyzers.facts import SourceFile
-from analyzers.model import Column, ForeignKey, Index, Location, Span, Table, TableDeclaration
+from analyzers.model import Column, ForeignKey, Index, Location, Span, Table, TableDeclaration, copied
 from analyzers.pysyntax import Call, Const, Expr, Function, Module, Name, Raw, Seq, const_str, expr_text
 from analyzers.resolve import ModelBuilder
 
@@ -563,6 +563,13 @@ def resolve(builder: ModelBuilder) -> None:
         _replay_history(builder, history)
 
 
+def _continuing(declaration: TableDeclaration, where: dict[str, str]) -> TableDeclaration:
+    """A copy of a migration's declaration whose fixes continue the history at `where` (its head and folder)."""
+    fresh = copied(declaration)
+    fresh.idiom = {**declaration.idiom, **where}
+    return fresh
+
+
 def _replay_history(builder: ModelBuilder, revisions: list[AlembicRevision]) -> None:
     project = builder.project
     ordered, heads = order_revisions(revisions)
@@ -583,7 +590,6 @@ def _replay_history(builder: ModelBuilder, revisions: list[AlembicRevision]) -> 
         for note in revision.notes:
             builder.note(note)
     for table in replay.history.tables.values():  # a fix for one of these tables continues this history
-        table.declarations = [replace(declaration, idiom={**declaration.idiom, **where})
-                              if declaration.kind == "migration" else declaration
+        table.declarations = [_continuing(declaration, where) if declaration.kind == "migration" else declaration
                               for declaration in table.declarations]
     register_tables(builder, replay)

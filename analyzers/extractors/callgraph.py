@@ -62,13 +62,17 @@ def _callee_name(module: Module, fn: Function, call: Call, top_level: set[str], 
 
 def resolve(builder: ModelBuilder) -> None:
     functions = builder.project.functions
+    callees: dict[str, tuple[str, ...]] = {}
     for facts, record in builder.records(FunctionRecord):
-        functions[record.name] = FunctionInfo(record.name, Location(facts.path, record.span), record.is_async,
-                                              set(record.callees))
+        functions[record.name] = FunctionInfo(record.name, Location(facts.path, record.span), record.is_async)
+        callees[record.name] = record.callees
     # Calls through re-exports (`from app.services import fetch` where services/__init__ imports it) and
     # class instantiations resolve here, once every function is known.
-    for info in functions.values():
-        resolved = set()
-        for callee in info.calls:
-            resolved.add(callee if callee in functions else builder.function_named(callee) or callee)
-        info.calls = resolved
+    # Many functions call the same names (a service's helpers, `sqlalchemy.select`): each is looked up once.
+    meaning: dict[str, str] = {name: name for name in functions}
+    for name, info in functions.items():
+        for callee in callees[name]:
+            target = meaning.get(callee)
+            if target is None:
+                target = meaning[callee] = builder.function_named(callee) or callee
+            info.calls.add(target)

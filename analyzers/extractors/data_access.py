@@ -1285,10 +1285,14 @@ def resolve(builder: ModelBuilder) -> None:
         project.settings["django.atomic_requests"] = "true"
     functions = project.functions
     aliases = {alias.name: alias.target for _, alias in builder.records(DependencyAlias)}
+    named: dict[str, str | None] = {}  # every handler depends on the same few functions (`get_db`)
     for _, edge in builder.records(DependencyEdge):
         if edge.via_alias and edge.target not in aliases:
             continue
-        target = builder.function_named(aliases.get(edge.target, edge.target))
+        wanted = aliases.get(edge.target, edge.target)
+        if wanted not in named:
+            named[wanted] = builder.function_named(wanted)
+        target = named[wanted]
         caller = functions.get(edge.caller)
         if caller is not None and target is not None and target != edge.caller:
             caller.calls.add(target)

@@ -460,6 +460,8 @@ class _Signatures:
         self.callables = Callables(builder)
         self._expanded: dict[str, _Signature] = {}
         self._expanding: set[str] = set()
+        # Response models by class identity: many routes return the same one (see `_class_kind`).
+        self.class_kinds: dict[tuple[int, int], tuple[ReturnKind, str | None, bool]] = {}
 
     def handler(self, module: Module, params: tuple[Param, ...], path_names: set[str]) -> _Signature:
         signature = _Signature()
@@ -486,10 +488,7 @@ class _Signatures:
         where = Location(module.path, param.span)
         type_module, annotation, metadata = self._annotation(module, param.annotation)
         # Annotated[...] metadata is read where the annotation is written; a default where the parameter is.
-        marker, marker_module = next(
-            ((expr, type_module) for expr in metadata if isinstance(expr, Call) and callee(expr) in MARKERS),
-            (param.default, module) if isinstance(param.default, Call) and callee(param.default) in MARKERS
-            else (None, module))
+        marker, marker_module = _marker(metadata, type_module, param.default, module)
         annotation_text = expr_text(param.annotation) or None
         default_text = expr_text(param.default) if param.default is not None else None
         if isinstance(marker, Call) and MARKERS[callee(marker)] == "dependency":
@@ -615,6 +614,18 @@ class _Signatures:
         return any(name.startswith("fastapi.security") for name in self.builder.base_names(ref))
 
 
+def _marker(metadata: list[Expr], type_module: Module, default: Expr | None,
+            module: Module) -> tuple[Expr | None, Module]:
+    """The marker call (`Query(...)`, `Depends(...)`) in the Annotated metadata, else the default, and where it
+    is written."""
+    for expr in metadata:
+        if isinstance(expr, Call) and callee(expr) in MARKERS:
+            return expr, type_module
+    if isinstance(default, Call) and callee(default) in MARKERS:
+        return default, module
+    return None, module
+
+
 def _outside_dependency(written: str, qualified: str) -> _Signature:
     """A dependency the workspace does not define: only its name and origin can speak for it."""
     signature = _Signature()
@@ -691,7 +702,6 @@ def _return_kind(module: Module, route: FastApiRoute,
 
 def _type_kind(module: Module, expr: Expr, signatures: _Signatures,
                depth: int) -> tuple[ReturnKind, str | None, list[str]]:
-    text = expr_text(expr)
     if depth > 4:
         return "unknown", None, []
     if _is_none(expr):
@@ -703,6 +713,7 @@ def _type_kind(module: Module, expr: Expr, signatures: _Signatures,
         return _named_type_kind(module, expr, signatures)
     if not isinstance(expr, Subscript) or not isinstance(expr.value, Name):
         return "unknown", None, []
+    text = expr_text(expr)
     base = expr.value.dotted.rsplit(".", 1)[-1]
     inner = [item for item in expr.index if not _is_none(item)]
     if base in OPTIONAL_WRAPPERS:
@@ -742,6 +753,13 @@ def _named_type_kind(module: Module, expr: Name, signatures: _Signatures) -> tup
 def _class_kind(ref: ClassRef, signatures: _Signatures) -> tuple[ReturnKind, str | None, bool]:
     """A response model: an envelope around a list (`items: list[X]` with nothing else but paging fields such as
     `total`/`next`/`page`) is a collection, paged when it has such fields; anything else is one item."""
+    key = (id(ref.module), id(ref.cls))
+    if key not in signatures.class_kinds:
+        signatures.class_kinds[key] = _read_class_kind(ref, signatures)
+    return signatures.class_kinds[key]
+
+
+def _read_class_kind(ref: ClassRef, signatures: _Signatures) -> tuple[ReturnKind, str | None, bool]:
     fields = class_fields(signatures.builder, ref)
     names = {assign.targets[0] for _, assign in fields}
     collections = [assign.targets[0] for field_module, assign in fields

@@ -18,7 +18,6 @@ SQL, and its operations replay the same way).
 from __future__ import annotations
 
 import bisect
-import copy
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -26,7 +25,7 @@ from dataclasses import dataclass, field
 from tree_sitter import Node
 
 from analyzers.facts import SourceFile
-from analyzers.model import Column, ForeignKey, Index, Location, Position, Span, Table, TableDeclaration
+from analyzers.model import Column, ForeignKey, Index, Location, Position, Span, Table, TableDeclaration, copied
 from analyzers.parsing import SourceText, parse
 from analyzers.resolve import ModelBuilder, SchemaHistory, merge_tables
 
@@ -849,19 +848,20 @@ def _fresh(op: SchemaOp) -> SchemaOp:
     shared, nothing changes them. Cheaper than a deep copy, which matters when every edit re-resolves."""
     created = None
     if op.created is not None:
-        created = copy.copy(op.created)
+        created = copied(op.created)
         created.columns = {name: _column_copy(column) for name, column in op.created.columns.items()}
-        created.foreign_keys = [copy.copy(fk) for fk in op.created.foreign_keys]
-        created.indexes = [copy.copy(index) for index in op.created.indexes]
+        created.foreign_keys = [copied(fk) for fk in op.created.foreign_keys]
+        created.indexes = [copied(index) for index in op.created.indexes]
         created.declarations = list(op.created.declarations)
     return SchemaOp(op.action, op.table, op.location, created=created,
                     column=_column_copy(op.column) if op.column is not None else None,
-                    foreign_key=copy.copy(op.foreign_key), index=copy.copy(op.index), name=op.name,
+                    foreign_key=copied(op.foreign_key) if op.foreign_key is not None else None,
+                    index=copied(op.index) if op.index is not None else None, name=op.name,
                     new_name=op.new_name, columns=op.columns, if_not_exists=op.if_not_exists)
 
 
 def _column_copy(column: Column) -> Column:
-    fresh = copy.copy(column)
+    fresh = copied(column)
     fresh.attributes = dict(column.attributes)
     return fresh
 

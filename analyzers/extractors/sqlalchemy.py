@@ -21,7 +21,7 @@ from dataclasses import dataclass, field, replace
 
 from analyzers.extractors._column_values import naive_now
 from analyzers.facts import SourceFile
-from analyzers.model import Column, ForeignKey, Index, Location, Span, Table, TableDeclaration
+from analyzers.model import Column, ForeignKey, Index, Location, Span, Table, TableDeclaration, copied
 from analyzers.pysyntax import (
     Assign,
     Attr,
@@ -971,10 +971,19 @@ class _Resolver:
         self.mappings: dict[str, _Mapping] = {}
         self.in_progress: set[str] = set()
         self.ancestor_cache: dict[str, list[ClassRef]] = {}
+        # keyed by identity, not name: one module may define two classes of one name (under `if`/`else`)
+        self.unmapped_cache: dict[tuple[int, int], list[ClassRef]] = {}
+        # Every class of the workspace is classified, and each walks its bases' bases again: what a base name
+        # means is asked once per module and name (it reads only the records collected above and the builder's
+        # modules, both fixed for this resolver's life).
+        self.base_kinds: dict[tuple[int, str], tuple[str | None, str]] = {}
+        self.base_mixins: dict[tuple[int, str], ClassRef | None] = {}
+        self.base_variables: dict[tuple[int, str], str | None] = {}
         # class qualified name -> attribute -> column name, for constraints written with attributes
         self.attributes: dict[str, dict[str, str]] = {}
         self.tables: list[Table] = []
-        for _, record in builder.records(object):
+        for _, record in builder.records((ClassFact, BaseVarFact, AliasFact, AnnotatedFact, CoreTableFact,
+                                          LooseIndexFact)):
             self._collect(record)
 
     def _collect(self, record: object) -> None:
@@ -1035,6 +1044,13 @@ class _Resolver:
         """("root" | "declarative" | "flask" | None, the Flask instance alias) for one base expression."""
         if not isinstance(base, Name):
             return None, ""
+        key = (id(module), base.dotted)
+        found = self.base_kinds.get(key)
+        if found is None:
+            found = self.base_kinds[key] = self._base_kind(module, base)
+        return found
+
+    def _base_kind(self, module: Module, base: Name) -> tuple[str | None, str]:
         qualified = self.qualify(module, base.dotted)
         if qualified in DECLARATIVE_ROOTS:
             return "root", ""
@@ -1204,7 +1220,20 @@ class _Resolver:
 
     def unmapped_ancestors(self, ref: ClassRef) -> list[ClassRef]:
         """Bases whose columns a class copies: mixins, abstract bases, the declarative base (not mapped
-        parents, whose columns stay in their own table), nearest first; plus `cls=` / `model_class=` mixins."""
+        parents, whose columns stay in their own table), nearest first; plus `cls=` / `model_class=` mixins.
+
+        Computed once per class (several steps ask), except while a base is still being classified (an
+        inheritance cycle): that answer is provisional."""
+        key = (id(ref.module), id(ref.cls))
+        found = self.unmapped_cache.get(key)
+        if found is None:
+            found, provisional = self._unmapped_ancestors(ref)
+            if not provisional:
+                self.unmapped_cache[key] = found
+        return found
+
+    def _unmapped_ancestors(self, ref: ClassRef) -> tuple[list[ClassRef], bool]:
+        provisional = False
         result: list[ClassRef] = []
         seen = {ref.qualified}
         stack: list[tuple[Module, Expr]] = [(ref.module, base) for base in reversed(ref.cls.bases)]
@@ -1219,16 +1248,23 @@ class _Resolver:
             if found is None or found.qualified in seen:
                 continue
             seen.add(found.qualified)
+            provisional = provisional or found.qualified in self.in_progress
             if self.mapping(found).kind in ("table", "sti", "hybrid"):
                 continue
             result.append(found)
             stack.extend((found.module, inner) for inner in reversed(found.cls.bases))
-        return result
+        return result, provisional
 
     def base_mixin(self, module: Module, base: Expr) -> ClassRef | None:
         """The `cls=` of `declarative_base(cls=...)` or `model_class=` of `SQLAlchemy(...)` behind a base."""
         if not isinstance(base, Name):
             return None
+        key = (id(module), base.dotted)
+        if key not in self.base_mixins:
+            self.base_mixins[key] = self._base_mixin(module, base)
+        return self.base_mixins[key]
+
+    def _base_mixin(self, module: Module, base: Name) -> ClassRef | None:
         qualified = self.qualify(module, base.dotted)
         found = self.follow(qualified, self.base_vars)
         if found is None and qualified.endswith(".Model"):
@@ -1267,7 +1303,8 @@ class _Resolver:
     def model_column(self, origin: ClassRef | None, fact: ColumnFact, detail: str | None = None,
                      type_map: dict[str, str] | None = None) -> Column:
         """A copy of the recorded column (records are cached: never mutated), with its origin and alias options."""
-        column = replace(fact.column, attributes=dict(fact.column.attributes))
+        column = copied(fact.column)
+        column.attributes = dict(column.attributes)
         alias = self.annotated.get(self.follow(fact.alias, self.annotated) or "") if fact.alias else None
         if alias is not None:
             template = alias.column
@@ -1302,10 +1339,17 @@ class _Resolver:
             for base in current.cls.bases:
                 if not isinstance(base, Name):
                     continue
-                variable = self.follow(self.qualify(current.module, base.dotted), self.base_vars)
+                variable = self.base_variable(current.module, base)
                 for key, value in (self.base_vars[variable].type_map if variable else {}).items():
                     found.setdefault(key, value)
         return found
+
+    def base_variable(self, module: Module, base: Name) -> str | None:
+        """The declarative base variable (`Base = declarative_base()`) a base name written in `module` means."""
+        key = (id(module), base.dotted)
+        if key not in self.base_variables:
+            self.base_variables[key] = self.follow(self.qualify(module, base.dotted), self.base_vars)
+        return self.base_variables[key]
 
     def references(self, fact: ColumnFact) -> tuple[Reference, ...]:
         alias = self.annotated.get(self.follow(fact.alias, self.annotated) or "") if fact.alias else None
@@ -1341,7 +1385,8 @@ class _Resolver:
         for core in self.core:
             self.add_core_table(core)
         sti: list[tuple[ClassRef, ClassFact, _Mapping]] = []
-        for ref in self.in_use_first(self.workspace_classes()):
+        classes = self.workspace_classes()
+        for ref in self.in_use_first(classes):
             fact = self.fact(ref)
             mapping = self.mapping(ref)
             if mapping.kind == "table" and mapping.table:
@@ -1350,7 +1395,7 @@ class _Resolver:
                 sti.append((ref, fact, mapping))
         for ref, fact, mapping in sti:
             self.add_single_table_columns(ref, fact, mapping)
-        joined = [(ref, self.mappings[ref.qualified]) for ref in self.workspace_classes()
+        joined = [(ref, self.mappings[ref.qualified]) for ref in classes
                   if ref.qualified in self.mappings and self.mappings[ref.qualified].parent]
         for ref, child in sorted(joined, key=lambda item: len(self.ancestors(item[0]))):
             self.add_parent_columns(ref, child)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from analyzers.model import Column, Location, Project, Table, TableDeclaration
 
@@ -31,6 +32,7 @@ class TypeText:
     arguments: str
 
     @staticmethod
+    @lru_cache(maxsize=4096)  # a pure function of the text: projects spell few distinct types, each many times
     def of(text: str | None) -> TypeText:
         lowered = " ".join((text or "").lower().split())
         opening = lowered.find("(")
@@ -43,11 +45,16 @@ class TypeText:
 
     def keyword(self, key: str) -> str | None:
         """The value of a keyword argument (`timezone=True` → "true")."""
-        match = re.search(rf"(?:^|,)\s*{key}\s*=\s*([^,]+)", self.arguments)
+        match = _keyword_pattern(key).search(self.arguments)
         return match.group(1).strip() if match else None
 
     def positional(self) -> list[str]:
         return [part.strip() for part in self.arguments.split(",") if part.strip() and "=" not in part]
+
+
+@lru_cache(maxsize=64)
+def _keyword_pattern(key: str) -> re.Pattern[str]:
+    return re.compile(rf"(?:^|,)\s*{key}\s*=\s*([^,]+)")
 
 
 @dataclass(slots=True)
@@ -78,7 +85,12 @@ class ColumnSite:
 
 
 def column_sites(project: Project) -> list[ColumnSite]:
-    """Every column of every managed table, columns declared once for several tables grouped together."""
+    """Every column of every managed table, columns declared once for several tables grouped together (computed
+    once per project: several rules walk them; do not change the list)."""
+    return project.derived("column_sites", _column_sites)
+
+
+def _column_sites(project: Project) -> list[ColumnSite]:
     sites: dict[tuple[object, ...], ColumnSite] = {}
     by_place: dict[tuple[object, ...], ColumnSite] = {}
     for own in (True, False):

@@ -4,6 +4,7 @@ new Alembic revisions. Rules call these with what the model tells them; nothing 
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass, field
 
 from analyzers.model import CreateFile, Location, Project, Span, Table, TableDeclaration, TextEdit
@@ -129,6 +130,9 @@ def sql_identifier(name: str, dialect: str | None) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
+_NOT_ALPHANUMERIC = re.compile(r"[\W_]")  # what str.isalnum() rejects
+
+
 def revision_id(seed: str) -> str:
     return hashlib.blake2b(seed.encode(), digest_size=6).hexdigest()
 
@@ -148,7 +152,7 @@ def new_alembic_revision(project: Project, seed: str, message: str, upgrade: lis
     head = settings.get("alembic.head")
     heads = [item.strip() for item in settings.get("alembic.heads", "").split(",") if item.strip()]
     revision = revision_id(seed)
-    slug = "_".join("".join(ch if ch.isalnum() else " " for ch in message.lower()).split())[:40]
+    slug = "_".join(_NOT_ALPHANUMERIC.sub(" ", message.lower()).split())[:40]
     if len(heads) > 1:  # several heads: the new revision merges them instead of adding one more
         down = "(" + ", ".join(f'"{item}"' for item in heads) + ")"
         head = ", ".join(heads)

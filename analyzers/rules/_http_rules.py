@@ -6,6 +6,8 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import lru_cache
 
 from analyzers.model import App, CallSite, Endpoint, Fix, Location, Project, Span, TextEdit
 
@@ -17,6 +19,18 @@ def sites_by_function(project: Project, *kinds: str) -> dict[str, list[CallSite]
     for call in project.calls_of(*kinds):
         if call.function is not None:
             found[call.function].append(call)
+    return found
+
+
+def endpoint_of(project: Project, handler: str) -> Endpoint | None:
+    """The first endpoint `handler` serves (indexed once per project: rules ask for every call they report)."""
+    return project.derived("endpoint_by_handler", _first_endpoints).get(handler)
+
+
+def _first_endpoints(project: Project) -> dict[str, Endpoint]:
+    found: dict[str, Endpoint] = {}
+    for endpoint in project.endpoints:
+        found.setdefault(endpoint.handler, endpoint)
     return found
 
 
@@ -38,25 +52,60 @@ def reachable(project: Project, handler: str, depth: int = 4) -> list[str]:
     return order
 
 
+_TOKEN_SEPARATORS = re.compile(r"[-_.]")
+
+
 def segments(path: str) -> list[str]:
-    return [part for part in re.split(r"/+", path.lower()) if part]
+    return [part for part in path.lower().split("/") if part]
+
+
+@dataclass(frozen=True, slots=True)
+class _PathWords:
+    """A word list prepared for `path_mentions`: rules ask about every endpoint's path with the same words, and
+    trying each word against each segment in turn was most of SRV004's time."""
+
+    words: tuple[str, ...]  # lower-cased, in the caller's order (the first match wins)
+    order: dict[str, int]  # word -> its first position in `words`
+    hyphenated: tuple[tuple[int, str], ...]  # "reset-password": matched inside a segment
+    long_plain: dict[str, int]  # longer than 4, no hyphen: may end a camel-case segment
+
+
+@lru_cache(maxsize=64)  # keyed on the words themselves: a pure function of its argument
+def _path_words(words: tuple[str, ...]) -> _PathWords:
+    wanted = tuple(word.lower() for word in words)
+    order: dict[str, int] = {}
+    for position, word in enumerate(wanted):
+        order.setdefault(word, position)
+    return _PathWords(wanted, order, tuple((position, word) for word, position in order.items() if "-" in word),
+                      {word: position for word, position in order.items() if len(word) > 4 and "-" not in word})
 
 
 def path_mentions(path: str, words: Iterable[str]) -> str | None:
-    """The first of `words` found in a path segment (`/auth/login/` mentions "login"; `{login}` does not)."""
-    wanted = [word.lower() for word in words]
+    """The first of `words` found in a path segment (`/auth/login/` mentions "login"; `{login}` does not).
+
+    Within the first segment that mentions any word, the word listed first wins."""
+    wanted = tuple(words)
     for part in segments(path):
-        if part.startswith("{") or part.startswith("<"):
+        if part.startswith(("{", "<")):
             continue
-        tokens = re.split(r"[-_.]", part)
-        for word in wanted:
-            if word in tokens or word + "s" in tokens or part == word:
-                return word
-            if "-" in word and word in part.replace("_", "-"):
-                return word  # "reset-password" in "/auth/reset-password"
-            if len(tokens) == 1 and len(word) > 4 and "-" not in word and part.endswith(word):
-                return word  # camel case, lower-cased: "resetPassword" -> "resetpassword"
+        word = _segment_mentions(part, wanted)
+        if word is not None:
+            return word
     return None
+
+
+@lru_cache(maxsize=8192)  # a pure function of its arguments; endpoints of one resource share their segments
+def _segment_mentions(part: str, words: tuple[str, ...]) -> str | None:
+    prepared = _path_words(words)
+    order = prepared.order
+    tokens = _TOKEN_SEPARATORS.split(part)
+    found = [order[text] for text in (part, *tokens) if text in order]  # the word is a token, or the segment
+    found.extend(order[token[:-1]] for token in tokens if token.endswith("s") and token[:-1] in order)  # plural
+    dashed = part.replace("_", "-")
+    found.extend(position for position, word in prepared.hyphenated if word in dashed)  # "reset-password"
+    if len(tokens) == 1:  # camel case, lower-cased: "resetPassword" -> "resetpassword"
+        found.extend(position for word, position in prepared.long_plain.items() if part.endswith(word))
+    return prepared.words[min(found)] if found else None
 
 
 def status_number(text: str | None) -> int | None:

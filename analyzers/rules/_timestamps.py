@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from functools import lru_cache
 
 from analyzers.model import Fix, Project, Span, Table, TextEdit
 from analyzers.rules._fixes import (
@@ -15,6 +16,7 @@ from analyzers.rules._fixes import (
 )
 
 DATETIME_HINTS = ("date", "time", "timestamp")
+_CAMEL_HUMP = re.compile(r"([a-z0-9])([A-Z])")
 
 
 # Words that name a row's creation or last modification, and the units a timestamp column's name may end with
@@ -30,7 +32,7 @@ def has_timestamp(table: Table, names: list[str], kind: str) -> bool:
     """A column with one of `names` (case-insensitive, `_` ignored so createdAt = created_at) or a name of the
     same shape (`creation_time_ms`, `last_update_time`), or a date/time column the framework fills itself on
     insert (kind "created") or on update ("updated"), whatever its name (Django's `date_joined`)."""
-    wanted = {_normalise(name) for name in names}
+    wanted = _normalised(tuple(names))
     for column in table.columns.values():
         if _normalise(column.name) in wanted or names_timestamp(column.name, kind):
             return True
@@ -40,12 +42,13 @@ def has_timestamp(table: Table, names: list[str], kind: str) -> bool:
     return False
 
 
+@lru_cache(maxsize=8192)  # a pure function of its arguments; tables repeat their column names
 def names_timestamp(name: str, kind: str) -> bool:
     """`created`/`creation`/`last_updated`/... leading the name, then only time units (`_at`, `_time`, `_ms`),
     or a date word then the action (`date_created`, `time_updated`). The action must lead: `totp_created` or
     `progress_updated_at` time something else than the row."""
     words = CREATED_WORDS if kind == "created" else UPDATED_WORDS
-    tokens = re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", name).lower().strip("_").split("_")
+    tokens = _CAMEL_HUMP.sub(r"\1_\2", name).lower().strip("_").split("_")
     if kind == "updated" and tokens[0] == "last":
         tokens = tokens[1:]
     if len(tokens) == 2 and tokens[0] in DATE_WORDS and tokens[1] in words:
@@ -63,6 +66,11 @@ def _is_datetime(column_type: str | None) -> bool:
 
 def _normalise(name: str) -> str:
     return name.replace("_", "").lower()
+
+
+@lru_cache(maxsize=16)  # the configured names, the same for every table
+def _normalised(names: tuple[str, ...]) -> frozenset[str]:
+    return frozenset(_normalise(name) for name in names)
 
 
 def candidate_tables(project: Project) -> Iterator[Table]:

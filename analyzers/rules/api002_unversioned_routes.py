@@ -49,6 +49,7 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from collections.abc import Iterator
+from functools import lru_cache
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
@@ -79,7 +80,8 @@ class Options(BaseModel):
 
 def check(project: Project, options: BaseModel) -> Iterator[Finding]:
     assert isinstance(options, Options)
-    endpoints = [endpoint for endpoint in project.endpoints if not exempt(endpoint.path, options.exempt)]
+    wanted = {word.lower() for word in options.exempt}
+    endpoints = [endpoint for endpoint in project.endpoints if not exempt(endpoint.path, wanted)]
     if not endpoints:
         return
     evidence = [call for call in project.calls_of("server_evidence") if call.detail.get("what") in OTHER_SCHEMES]
@@ -110,8 +112,13 @@ def versioned_handlers(endpoints: list[Endpoint], options: Options) -> set[str]:
         return {endpoint.handler for endpoint in endpoints
                 if any(parameter.name.lower() in names and parameter.source in ("query", "unknown")
                        for parameter in endpoint.parameters)}
-    return {endpoint.handler for endpoint in endpoints if any(
-        _VERSION_SEGMENT.match(part.lower()) or _UNKNOWN_PREFIX.match(part) for part in endpoint.path.split("/"))}
+    return {endpoint.handler for endpoint in endpoints if any(map(_may_version, endpoint.path.split("/")))}
+
+
+@lru_cache(maxsize=8192)  # a pure function of the segment; a router's routes share theirs
+def _may_version(part: str) -> bool:
+    """A version segment (`v1`, `{version}`, `2024-01-01`), or a prefix we cannot read that may hold one."""
+    return bool(_VERSION_SEGMENT.match(part.lower()) or _UNKNOWN_PREFIX.match(part))
 
 
 def group_findings(missing: list[Endpoint], every: list[Endpoint], options: Options) -> Iterator[Finding]:
@@ -148,11 +155,11 @@ def group_of(endpoint: Endpoint) -> str:
     return endpoint.group or f"file:{endpoint.location.path}"
 
 
-def exempt(path: str, words: list[str]) -> bool:
+def exempt(path: str, wanted: set[str]) -> bool:
+    """The path's first segment after `/api` is one of the (lower-case) `wanted` words."""
     parts = segments(path)
     while parts and parts[0] == "api":
         parts = parts[1:]
-    wanted = {word.lower() for word in words}
     return not parts or parts[0] in wanted
 
 

@@ -7,6 +7,7 @@ import fnmatch
 import re
 
 from analyzers.model import CallSite, Fix, Project, Span, TextEdit, decode_span
+from analyzers.rules._http_rules import endpoint_of
 
 _TEST_PATH = re.compile(
     r"(^|/)(tests?|testing|fixtures)/|(^|/)test_[^/]*\.py$|_tests?\.py$|(^|/)conftest\.py$")
@@ -39,7 +40,7 @@ def serving(project: Project, function: str | None) -> str | None:
     handler = project.request_path().get(function)
     if handler is None:
         return None
-    endpoint = next((endpoint for endpoint in project.endpoints if endpoint.handler == handler), None)
+    endpoint = endpoint_of(project, handler)
     if endpoint is None:
         return short_name(handler)
     return f"{'/'.join(endpoint.methods)} {endpoint.path or '/'}"

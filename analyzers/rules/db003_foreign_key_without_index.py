@@ -63,10 +63,12 @@ def check(project: Project, options: BaseModel) -> Iterator[Finding]:
     for table in project.tables.values():
         if not table.managed:
             continue
+        leads: list[tuple[str, ...]] | None = None  # made once per table, when a foreign key asks
         for foreign_key in table.foreign_keys:
             if foreign_key.kind != "constraint" or foreign_key.framework_indexed:
                 continue
-            if covered(table, foreign_key.columns):
+            leads = leads if leads is not None else index_leads(table)
+            if covered(leads, foreign_key.columns):
                 continue
             location = foreign_key.location or (table.primary.location if table.primary else None)
             if location is None:
@@ -83,14 +85,19 @@ def check(project: Project, options: BaseModel) -> Iterator[Finding]:
             )
 
 
-def covered(table: Table, columns: tuple[str, ...]) -> bool:
-    """An index (or PK / unique) whose leading columns are exactly the foreign key's columns, in any order."""
-    wanted = set(columns)
+def index_leads(table: Table) -> list[tuple[str, ...]]:
+    """The column lists of the table's indexes (not partial ones), primary key and indexed or unique columns."""
     candidates = [index.columns for index in table.indexes if not index.partial]
     if table.primary_key:
         candidates.append(table.primary_key)
     candidates.extend((column.name,) for column in table.columns.values() if column.indexed or column.unique)
-    return any(set(candidate[: len(columns)]) == wanted for candidate in candidates)
+    return candidates
+
+
+def covered(leads: list[tuple[str, ...]], columns: tuple[str, ...]) -> bool:
+    """An index (or PK / unique) whose leading columns are exactly the foreign key's columns, in any order."""
+    wanted = set(columns)
+    return any(set(candidate[: len(columns)]) == wanted for candidate in leads)
 
 
 def why(project: Project) -> str:

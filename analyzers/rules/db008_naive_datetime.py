@@ -47,8 +47,10 @@ the stored values were in.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
-from fnmatch import fnmatchcase
+from fnmatch import translate
+from functools import lru_cache
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
@@ -100,7 +102,16 @@ def check(project: Project, options: BaseModel) -> Iterator[Finding]:
 
 
 def allowed(name: str, patterns: list[str]) -> bool:
-    return any(fnmatchcase(name.lower(), pattern.lower()) for pattern in patterns)
+    matcher = _glob_matcher(tuple(patterns))
+    return matcher is not None and matcher.match(name.lower()) is not None
+
+
+@lru_cache(maxsize=16)  # a pure function of the patterns; asked once per column
+def _glob_matcher(patterns: tuple[str, ...]) -> re.Pattern[str] | None:
+    """One regular expression matching what any of the (case-insensitive) glob patterns matches."""
+    if not patterns:
+        return None
+    return re.compile("|".join(translate(pattern.lower()) for pattern in patterns))
 
 
 def zone(column: Column) -> str | None:

@@ -63,9 +63,12 @@ def check(project: Project, options: BaseModel) -> Iterator[Finding]:
     kinds = [kind for kind in options.kinds if kind in WHAT]
     if not kinds:
         return
+    calls = project.calls_of(*kinds)
+    if not calls:
+        return  # most projects: no need to walk the call graph
     path = request_path_outside_tasks(project)
     routes = endpoint_names(project)
-    for call in project.calls_of(*kinds):
+    for call in calls:
         if call.function is None or call.function not in path or "entity" not in call.detail:
             continue
         route = routes.get(path[call.function], path[call.function].rsplit(".", 1)[-1])

@@ -41,8 +41,8 @@ from pydantic import BaseModel, ConfigDict
 
 from analyzers.model import CallSite, Finding, Fix, Project, TextEdit, decode_span
 from analyzers.rules import Rule
+from analyzers.rules._http_rules import endpoint_of
 from analyzers.rules.qry00_shared import (
-    endpoint_of,
     is_test_or_migration,
     ordinal_fingerprints,
     serving,

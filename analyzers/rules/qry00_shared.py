@@ -5,14 +5,11 @@ from __future__ import annotations
 
 import re
 
-from analyzers.model import CallSite, Endpoint, Project
+from analyzers.model import CallSite, Project
+from analyzers.rules._http_rules import endpoint_of
 
 _TEST_PATH = re.compile(r"(^|/)(tests?|testing)/|(^|/)test_[^/]*\.py$|_tests?\.py$|(^|/)conftest\.py$")
 _MIGRATION_PATH = re.compile(r"(^|/)(migrations|alembic|versions)/")
-
-
-def endpoint_of(project: Project, handler: str) -> Endpoint | None:
-    return next((endpoint for endpoint in project.endpoints if endpoint.handler == handler), None)
 
 
 def serving(project: Project, function: str | None) -> str | None:

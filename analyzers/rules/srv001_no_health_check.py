@@ -70,9 +70,12 @@ def check(project: Project, options: BaseModel) -> Iterator[Finding]:
                        "(e.g. GET /health) for load balancers and orchestrators", where, name)
 
 
+_VERSION = re.compile(r"v\d+(\.\d+)?")
+
+
 def is_health(path: str, words: set[str]) -> bool:
     parts = segments(path)
-    while parts and (parts[0] == "api" or re.fullmatch(r"v\d+(\.\d+)?", parts[0])):
+    while parts and (parts[0] == "api" or _VERSION.fullmatch(parts[0])):
         parts = parts[1:]
     return bool(parts) and len(parts) <= 2 and parts[0] in words
 
