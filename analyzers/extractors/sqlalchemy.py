@@ -18,8 +18,10 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Container
 from dataclasses import dataclass, field, replace
+from functools import partial
 
 from analyzers.extractors._column_values import naive_now
+from analyzers.extractors._reuse import UnitFacts, file_context
 from analyzers.facts import SourceFile
 from analyzers.model import Column, ForeignKey, Index, Location, Span, Table, TableDeclaration
 from analyzers.pysyntax import (
@@ -650,48 +652,17 @@ def extract(source: SourceFile) -> list[object]:
         records.extend(_module_assign(reader, assign))
     for call in module.calls:
         records.extend(_module_call(reader, call, None))
-    context = _class_context(reader)
+    context = file_context(reader.path, module)
     for cls in module.classes:
-        fact = _CLASS_FACTS.get(reader, cls, context)
+        fact = _CLASS_FACTS.get(cls, context, reader.text(cls.span), partial(_class_fact, reader, cls))
         if fact is not None:
             records.append(fact)
     return records
 
 
-def _class_context(reader: FileReader) -> tuple[object, ...]:
-    """Everything outside a class that its fact depends on: where it is and what the file's names stand for."""
-    module = reader.module
-    return reader.path, module.module, module.imports_end, tuple(module.imports.items())
-
-
-class _ClassFacts:
-    """The facts of the classes extracted lately, for the language server.
-
-    It extracts an edited file again on every keystroke, with a summary that keeps the very objects of every
-    statement the edit did not touch: in a long model module, reading those unchanged classes again was most of
-    the keystroke. A class's fact depends on nothing but its summary (the same object: summaries are not
-    changed once built), its context (`_class_context`) and the source text it spans, so it is reused when all
-    three are the same. Anything else (a cold scan, a class summarised again) extracts it as usual.
-    """
-
-    LIMIT = 4096  # entries; forgotten all at once past it (a new scan starts over)
-
-    def __init__(self) -> None:
-        self.entries: dict[int, tuple[Class, tuple[object, ...], str, ClassFact | None]] = {}
-
-    def get(self, reader: FileReader, cls: Class, context: tuple[object, ...]) -> ClassFact | None:
-        text = reader.text(cls.span)
-        entry = self.entries.get(id(cls))
-        if entry is not None and entry[0] is cls and entry[1] == context and entry[2] == text:
-            return entry[3]
-        fact = _class_fact(reader, cls)
-        if len(self.entries) >= self.LIMIT:
-            self.entries.clear()
-        self.entries[id(cls)] = (cls, context, text, fact)  # the class itself is kept: its id stays its own
-        return fact
-
-
-_CLASS_FACTS = _ClassFacts()
+# The language server extracts an edited file on every keystroke: unchanged classes keep their facts. Valid only
+# while `_class_fact` reads nothing of the file but the class, its text and `file_context` (see `_reuse`).
+_CLASS_FACTS: UnitFacts[ClassFact | None] = UnitFacts()
 
 
 def _is_migration(module: Module) -> bool:
