@@ -967,6 +967,8 @@ class _FunctionScan:
             if isinstance(call.func, Name) and call.func.dotted.endswith(".commit") and not call.args \
                     and not call.kwargs:
                 commits.append((call, call.func.dotted[: -len(".commit")]))
+        if not commits:
+            return
         flushable = _imports_sqlalchemy(self.module)
         for index, (call, receiver) in enumerate(commits):
             previous = self._previous([(other.span, name) for other, name in commits[:index]], call.span, receiver)
