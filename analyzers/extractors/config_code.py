@@ -864,17 +864,21 @@ def _is_placeholder(value: str) -> bool:
     return any(pattern.match(stripped) for pattern in PLACEHOLDER_SHAPES)
 
 
-def _named_strings(expr: Expr, name: str | None) -> Iterator[tuple[Expr, str | None]]:
+def _named_strings(expr: Expr, name: str | None) -> list[tuple[Expr, str | None]]:
     """String literals inside `expr`, each with the name it is bound to (an assignment target, a dict key, a
     keyword argument). Examples in API documentation (`example=`, `json_schema_extra`) are skipped."""
+    # Asked for every expression of every file: a list and list comprehensions, cheaper than a generator.
+    found: list[tuple[Expr, str | None]] = []
     stack: list[tuple[Expr, str | None]] = [(expr, name)]
     while stack:
         current, bound = stack.pop()
         if isinstance(current, (Const, FString)):
-            yield current, bound
+            found.append((current, bound))
         elif isinstance(current, Call):
-            stack.extend((value, key) for key, value in current.kwargs if key not in EXAMPLE_KEYS)
-            stack.extend((arg, None) for arg in current.args)
+            if current.kwargs:
+                stack.extend([(value, key) for key, value in current.kwargs if key not in EXAMPLE_KEYS])
+            if current.args:
+                stack.extend([(arg, None) for arg in current.args])
         elif isinstance(current, Seq):
             if current.kind == "dict":
                 for key, value in zip(current.keys, current.items, strict=False):
@@ -882,9 +886,10 @@ def _named_strings(expr: Expr, name: str | None) -> Iterator[tuple[Expr, str | N
                     if key_name not in EXAMPLE_KEYS:
                         stack.append((value, key_name))
             else:
-                stack.extend((item, None) for item in current.items)
+                stack.extend([(item, None) for item in current.items])
         elif isinstance(current, BinOp):
             stack.extend(((current.left, None), (current.right, None)))
+    return found
 
 
 # --------------------------------------------------------------------------------------------- text files

@@ -14,8 +14,10 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import partial
 
 from analyzers.extractors._http import body_clamps
+from analyzers.extractors._reuse import UnitFacts, file_context
 from analyzers.extractors.django import DjangoNames
 from analyzers.facts import SourceFile
 from analyzers.model import Endpoint, Location, Parameter, ReturnKind, Span
@@ -185,9 +187,11 @@ def extract(source: SourceFile) -> list[object]:
         if urlconf is not None:
             records.append(urlconf)
     # a view may import nothing from Django when its base class is the project's own
+    context = file_context(module.path, module)
     for cls in module.classes:
         if _maybe_view(module, cls):
-            records.append(_view_class(module, cls))
+            # `_view_class` reads no source text: the class and the file context decide it (see `_reuse`)
+            records.append(_VIEW_CLASSES.get(cls, context, "", partial(_view_class, module, cls)))
     if uses_django:
         for fn in module.top_level_functions():
             view = _view_function(module, fn)
@@ -197,6 +201,9 @@ def extract(source: SourceFile) -> list[object]:
 
 
 # ---- view classes
+
+# The language server extracts an edited file on every keystroke: unchanged classes keep their declarations.
+_VIEW_CLASSES: UnitFacts[ViewClassDecl] = UnitFacts()
 
 NOT_VIEW_BASES = ("django.", "rest_framework.", "pydantic", "enum", "typing", "sqlalchemy", "abc")
 
