@@ -267,7 +267,6 @@ def _module_exprs(module: Module) -> Iterator[tuple[str | None, Expr]]:
         for assign in fn.assigns:
             if assign.value is not None:
                 yield name, assign.value
-            yield name, Name(assign.span, assign.targets[0]) if assign.targets else Const(assign.span, None)
         for value in fn.returns_values:
             if value is not None:
                 yield name, value
