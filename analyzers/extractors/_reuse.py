@@ -27,7 +27,7 @@ def file_context(path: str, module: Module) -> tuple[Hashable, ...]:
 class UnitFacts(Generic[T]):
     """One extractor's facts per class, for as long as the same class comes back unchanged."""
 
-    LIMIT = 4096  # entries; all forgotten at once past it (the facts of a new scan replace them)
+    LIMIT = 2048  # classes; all forgotten at once past it (a cold scan fills it with classes nobody edits)
 
     def __init__(self) -> None:
         self.entries: dict[int, tuple[object, tuple[Hashable, ...], str, T]] = {}

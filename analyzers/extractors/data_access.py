@@ -776,6 +776,8 @@ class _FunctionScan:
 
     def loop_calls(self) -> Iterator[CallSite]:
         """Calls to functions (by name) that repeat in a loop: the callee may run a query each time."""
+        if not self.scope.loops:
+            return  # most functions loop over nothing
         for call in self.scope.calls:
             loops = self.scope.repeating_loops(call.span)
             if not loops or self.query(call) is not None:

@@ -526,6 +526,8 @@ class _FileScan:
     def _with_targets(self, fn: Function, calls: list[Call], scope: _Scope, owner: str | None,
                       qualified: str) -> None:
         """`with requests.Session() as s:` / `async with aiohttp.ClientSession() as session:`."""
+        if not fn.withs:
+            return
         by_start = {call.span.start: call for call in calls}
         for _, items in fn.withs:
             for item in items:
