@@ -190,7 +190,7 @@ def extract(source: SourceFile) -> list[object]:
     context = file_context(module.path, module)
     for cls in module.classes:
         if _maybe_view(module, cls):
-            # `_view_class` reads no source text: the class and the file context decide it (see `_reuse`)
+            # no source text in the key: `_view_class` reads none
             records.append(_VIEW_CLASSES.get(cls, context, "", partial(_view_class, module, cls)))
     if uses_django:
         for fn in module.top_level_functions():
@@ -203,6 +203,7 @@ def extract(source: SourceFile) -> list[object]:
 # ---- view classes
 
 # The language server extracts an edited file on every keystroke: unchanged classes keep their declarations.
+# Valid only while `_view_class` reads nothing of the file but the class and `file_context` (see `_reuse`).
 _VIEW_CLASSES: UnitFacts[ViewClassDecl] = UnitFacts()
 
 NOT_VIEW_BASES = ("django.", "rest_framework.", "pydantic", "enum", "typing", "sqlalchemy", "abc")
