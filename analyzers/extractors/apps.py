@@ -104,6 +104,9 @@ HEALTH_WORDS = ("health", "healthz", "healthcheck", "health-check", "health_chec
                 "readiness", "live", "liveness", "alive", "ping", "status", "heartbeat", "_health", "_status")
 _SECURITY_HEADER_TEXT = re.compile(r"[\"'](" + "|".join(re.escape(name) for name in sorted(SECURITY_HEADERS))
                                    + r")[\"']", re.IGNORECASE)
+# The last part of each name ("-policy"), closing quote included: a cheap test before the search above.
+_SECURITY_HEADER_ENDINGS = re.compile("(?:" + "|".join(sorted({re.escape(name[max(name.rfind("-"), 0):])
+                                                               for name in SECURITY_HEADERS})) + r")[\"']")
 # `X-API-Version`, `Accept-Version`, and vendor-named ones such as Prefect's `X-PREFECT-API-VERSION`.
 _VERSION_HEADER = re.compile(r"^(x-)?(api-)?version$|^accept-version$|^x-([a-z0-9]+-)*api-version$", re.IGNORECASE)
 _MEDIA_TYPE_VERSION = re.compile(r"application/vnd\.[^;]*(\+json)?.*(version=|\.v\d)", re.IGNORECASE)
@@ -264,7 +267,6 @@ def _module_exprs(module: Module) -> Iterator[tuple[str | None, Expr]]:
         for assign in fn.assigns:
             if assign.value is not None:
                 yield name, assign.value
-            yield name, Name(assign.span, assign.targets[0]) if assign.targets else Const(assign.span, None)
         for value in fn.returns_values:
             if value is not None:
                 yield name, value
@@ -310,6 +312,10 @@ def _string_evidence(module: Module) -> Iterator[Evidence]:
 def _header_text_evidence(module: Module, text: str) -> Iterator[Evidence]:
     """Security header names in quotes anywhere in the file: `response.headers["X-Frame-Options"] = ...` is a
     subscript assignment the module summary does not keep, so the text is searched instead."""
+    if text.isascii() and not _SECURITY_HEADER_ENDINGS.search(text.lower()):
+        # No header name in lower case: the case-insensitive search over all names (much slower) finds none.
+        # Only for ASCII text: under IGNORECASE a few other letters match ASCII ones ("ſ" matches "s").
+        return
     for match in _SECURITY_HEADER_TEXT.finditer(text):
         line = text.count("\n", 0, match.start())
         column = match.start() - (text.rfind("\n", 0, match.start()) + 1)

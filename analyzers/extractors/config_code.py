@@ -24,6 +24,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import lru_cache
 
 from analyzers.facts import SourceFile
 from analyzers.model import CallSite, Location, Position, Span, encode_span
@@ -105,6 +106,8 @@ TOKEN_SHAPES: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("a Google API key", re.compile(r"\bAIza[0-9A-Za-z_-]{35}\b")),
 )
 PRIVATE_KEY = re.compile(r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY-----")
+# The fixed text every pattern above needs: a string without any of them matches none of them.
+SHAPE_MARKERS = re.compile(r"AKIA|ASIA|k_live_|gh[pousr]_|github_pat_|xox[abposr]-|sk-|AIza|-----BEGIN ")
 URL_PASSWORD = re.compile(
     r"(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*)://(?P<user>[^:/@\s'\"]*):(?P<password>[^@/\s'\"]+)@(?P<host>[^:/?#\s'\"]+)")
 
@@ -775,6 +778,8 @@ def _classify(expr: Expr, name: str | None) -> _Secret | None:
 def _shape_secret(value: str, name: str | None) -> _Secret | None:
     if len(value) < 15:
         return None  # shorter than any token shape
+    if not SHAPE_MARKERS.search(value):
+        return None  # one search instead of one per shape: most strings hold none of their fixed parts
     if PRIVATE_KEY.search(value):
         return _Secret(name, "a private key", "private_key")
     for label, pattern in TOKEN_SHAPES:
@@ -798,6 +803,8 @@ def _url_secret(text: str, name: str | None) -> _Secret | None:
     return None
 
 
+# Asked for every string literal's name and every assignment target: the same few names over and over.
+@lru_cache(maxsize=4096)
 def _secret_category(name: str | None) -> str | None:
     """"password", "secret" or "token" when `name` names a credential (`DB_PASSWORD`, `stripeApiKey`)."""
     if not name:
@@ -857,17 +864,21 @@ def _is_placeholder(value: str) -> bool:
     return any(pattern.match(stripped) for pattern in PLACEHOLDER_SHAPES)
 
 
-def _named_strings(expr: Expr, name: str | None) -> Iterator[tuple[Expr, str | None]]:
+def _named_strings(expr: Expr, name: str | None) -> list[tuple[Expr, str | None]]:
     """String literals inside `expr`, each with the name it is bound to (an assignment target, a dict key, a
     keyword argument). Examples in API documentation (`example=`, `json_schema_extra`) are skipped."""
+    # Asked for every expression of every file: a list and list comprehensions, cheaper than a generator.
+    found: list[tuple[Expr, str | None]] = []
     stack: list[tuple[Expr, str | None]] = [(expr, name)]
     while stack:
         current, bound = stack.pop()
         if isinstance(current, (Const, FString)):
-            yield current, bound
+            found.append((current, bound))
         elif isinstance(current, Call):
-            stack.extend((value, key) for key, value in current.kwargs if key not in EXAMPLE_KEYS)
-            stack.extend((arg, None) for arg in current.args)
+            if current.kwargs:
+                stack.extend([(value, key) for key, value in current.kwargs if key not in EXAMPLE_KEYS])
+            if current.args:
+                stack.extend([(arg, None) for arg in current.args])
         elif isinstance(current, Seq):
             if current.kind == "dict":
                 for key, value in zip(current.keys, current.items, strict=False):
@@ -875,9 +886,10 @@ def _named_strings(expr: Expr, name: str | None) -> Iterator[tuple[Expr, str | N
                     if key_name not in EXAMPLE_KEYS:
                         stack.append((value, key_name))
             else:
-                stack.extend((item, None) for item in current.items)
+                stack.extend([(item, None) for item in current.items])
         elif isinstance(current, BinOp):
             stack.extend(((current.left, None), (current.right, None)))
+    return found
 
 
 # --------------------------------------------------------------------------------------------- text files

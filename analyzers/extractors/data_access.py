@@ -728,8 +728,8 @@ def extract(source: SourceFile) -> list[object]:
     lines = _Lines(source.data)
     records: list[object] = []
     for fn in module.functions:
-        scan = _FunctionScan(module, fn, lines, source.path)
-        records.extend(scan.scan())
+        if fn.calls:  # a function that calls nothing does nothing to a database
+            records.extend(_FunctionScan(module, fn, lines, source.path).scan())
     records.extend(_module_connects(module, source.path))
     records.extend(_dependencies(module))
     records.extend(_hooks(module))
@@ -776,6 +776,8 @@ class _FunctionScan:
 
     def loop_calls(self) -> Iterator[CallSite]:
         """Calls to functions (by name) that repeat in a loop: the callee may run a query each time."""
+        if not self.scope.loops:
+            return  # most functions loop over nothing
         for call in self.scope.calls:
             loops = self.scope.repeating_loops(call.span)
             if not loops or self.query(call) is not None:
@@ -822,8 +824,10 @@ class _FunctionScan:
     # ---- QRY005: whole tables materialised
 
     def unbounded_reads(self) -> Iterator[CallSite]:
-        materialised = self._materialised()
-        returned = self._returned_spans()
+        # What wraps the calls and what the function returns are worked out for the first unbounded query only:
+        # most functions run none.
+        materialised: dict[tuple[Position, Position], tuple[str, Span, bool]] | None = None
+        returned: list[Span] = []
         seen: list[Span] = []
         for call in self.scope.calls:
             if any(within(call.span, span) for span in seen):
@@ -833,6 +837,8 @@ class _FunctionScan:
                 continue
             if not all(method in UNBOUNDED_METHODS for method in query.methods):
                 continue
+            if materialised is None:
+                materialised, returned = self._materialised(), self._returned_spans()
             how = "all()" if query.methods[-1] == "all" and query.orm != "django" else ""
             wrapper = materialised.get((call.span.start, call.span.end))
             if wrapper is not None:
@@ -963,6 +969,8 @@ class _FunctionScan:
             if isinstance(call.func, Name) and call.func.dotted.endswith(".commit") and not call.args \
                     and not call.kwargs:
                 commits.append((call, call.func.dotted[: -len(".commit")]))
+        if not commits:
+            return
         flushable = _imports_sqlalchemy(self.module)
         for index, (call, receiver) in enumerate(commits):
             previous = self._previous([(other.span, name) for other, name in commits[:index]], call.span, receiver)
@@ -996,7 +1004,7 @@ class _FunctionScan:
             found.append((call, write[0], write[1], atomic))
         if function_atomic or atomic_spans:
             yield from self._atomic_calls(function_atomic, atomic_spans)
-        fix = self._atomic_fix()
+        fix = self._atomic_fix() if found else {}
         for index, (call, orm, method, atomic) in enumerate(found):
             earlier = [(other.span, "write") for other, _, _, other_atomic in found[:index] if not other_atomic]
             previous = None if atomic else self._previous(earlier, call.span, "write")

@@ -15,8 +15,10 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import partial
 
 from analyzers.extractors._column_values import naive_now
+from analyzers.extractors._reuse import UnitFacts, file_context
 from analyzers.facts import SourceFile
 from analyzers.model import Column, ColumnOrigin, ForeignKey, Index, Location, Span, Table, TableDeclaration
 from analyzers.pysyntax import Call, Class, Const, Expr, Lambda, Module, Name, Seq, const_str, expr_text
@@ -169,17 +171,24 @@ def extract(source: SourceFile) -> list[object]:
     if settings is not None:
         records.append(settings)
     in_models_file = "models" in module.module.split(".")
+    context = file_context(module.path, module)
     for cls in module.classes:
         if not cls.bases:
             continue
-        app_config = _app_config(module, cls)
-        if app_config is not None:
-            records.append(app_config)
-            continue
-        decl = _model_class(module, cls, lines)
-        if decl.fields or decl.meta is not None or in_models_file:
+        decl = _CLASS_DECLS.get(cls, context, _text(lines, cls.span) or "", partial(_class_decl, module, cls, lines))
+        if isinstance(decl, AppConfigDecl) or decl.fields or decl.meta is not None or in_models_file:
             records.append(decl)
     return records
+
+
+def _class_decl(module: Module, cls: Class, lines: list[str]) -> AppConfigDecl | ModelClassDecl:
+    app_config = _app_config(module, cls)
+    return app_config if app_config is not None else _model_class(module, cls, lines)
+
+
+# The language server extracts an edited file on every keystroke: unchanged classes keep their declarations.
+# Valid only while `_class_decl` reads nothing of the file but the class, its text and `file_context` (`_reuse`).
+_CLASS_DECLS: UnitFacts[AppConfigDecl | ModelClassDecl] = UnitFacts()
 
 
 # ---- models

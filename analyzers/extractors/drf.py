@@ -14,8 +14,10 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import partial
 
 from analyzers.extractors._http import body_clamps
+from analyzers.extractors._reuse import UnitFacts, file_context
 from analyzers.extractors.django import DjangoNames
 from analyzers.facts import SourceFile
 from analyzers.model import Endpoint, Location, Parameter, ReturnKind, Span
@@ -185,9 +187,11 @@ def extract(source: SourceFile) -> list[object]:
         if urlconf is not None:
             records.append(urlconf)
     # a view may import nothing from Django when its base class is the project's own
+    context = file_context(module.path, module)
     for cls in module.classes:
         if _maybe_view(module, cls):
-            records.append(_view_class(module, cls))
+            # no source text in the key: `_view_class` reads none
+            records.append(_VIEW_CLASSES.get(cls, context, "", partial(_view_class, module, cls)))
     if uses_django:
         for fn in module.top_level_functions():
             view = _view_function(module, fn)
@@ -197,6 +201,10 @@ def extract(source: SourceFile) -> list[object]:
 
 
 # ---- view classes
+
+# The language server extracts an edited file on every keystroke: unchanged classes keep their declarations.
+# Valid only while `_view_class` reads nothing of the file but the class and `file_context` (see `_reuse`).
+_VIEW_CLASSES: UnitFacts[ViewClassDecl] = UnitFacts()
 
 NOT_VIEW_BASES = ("django.", "rest_framework.", "pydantic", "enum", "typing", "sqlalchemy", "abc")
 

@@ -136,9 +136,9 @@ RETRY_CALLS = frozenset({
     "backoff.on_exception", "backoff.on_predicate", "retrying.retry", "retrying.Retrying",
 })
 # Modules whose import means the project has retry tooling.
-RETRY_MODULES = ("tenacity", "backoff", "stamina", "retrying", "aiohttp_retry", "urllib3.util.retry",
-                 "urllib3.util.Retry", "urllib3.Retry", "requests.adapters.Retry",
-                 "requests.packages.urllib3.util.retry")
+RETRY_MODULES = frozenset({"tenacity", "backoff", "stamina", "retrying", "aiohttp_retry", "urllib3.util.retry",
+                           "urllib3.util.Retry", "urllib3.Retry", "requests.adapters.Retry",
+                           "requests.packages.urllib3.util.retry"})
 TASK_DECORATORS = {"celery.shared_task": "celery", "celery.task": "celery", "celery.decorators.task": "celery",
                    "rq.decorators.job": "rq", "rq.job": "rq"}
 OTHER_FUNCTIONS = frozenset({"time.sleep", "socket.setdefaulttimeout"})
@@ -312,6 +312,7 @@ class _FileScan:
         self.module_scope = _Scope()
         self.class_scopes: dict[str, _Scope] = {}
         self.top_level = {fn.name for fn in module.functions if fn.qualname == fn.name}
+        self._qualified: dict[str, str] = {}
 
     def run(self) -> list[Record]:
         self._tooling()
@@ -329,7 +330,11 @@ class _FileScan:
     # ---- names
 
     def qualify(self, dotted: str) -> str:
-        return self.module.resolve(dotted)
+        # Asked several times for every callee and annotation; the imports do not change during the scan.
+        qualified = self._qualified.get(dotted)
+        if qualified is None:
+            qualified = self._qualified[dotted] = self.module.resolve(dotted)
+        return qualified
 
     def _classes(self, classes: list[Class]) -> Iterator[Class]:
         for cls in classes:
@@ -521,6 +526,8 @@ class _FileScan:
     def _with_targets(self, fn: Function, calls: list[Call], scope: _Scope, owner: str | None,
                       qualified: str) -> None:
         """`with requests.Session() as s:` / `async with aiohttp.ClientSession() as session:`."""
+        if not fn.withs:
+            return
         by_start = {call.span.start: call for call in calls}
         for _, items in fn.withs:
             for item in items:
@@ -659,8 +666,8 @@ class _FileScan:
 
     def _calls_own_retry(self, fn: Function, calls: list[Call]) -> bool:
         owners = {fn.name} | ({fn.params[0].name} if fn.params else set())
-        return any(isinstance(call.func, Name) and call.func.dotted in {f"{name}.retry" for name in owners}
-                   for call in calls)
+        retries = {f"{name}.retry" for name in owners}
+        return any(isinstance(call.func, Name) and call.func.dotted in retries for call in calls)
 
     def _is_retry_call(self, call: Call) -> bool:
         func = call.func
@@ -683,7 +690,7 @@ class _FileScan:
 
     def _tooling(self) -> None:
         for qualified in sorted(set(self.module.imports.values())):
-            if any(qualified == name or qualified.startswith(name + ".") for name in RETRY_MODULES):
+            if _in_packages(qualified, RETRY_MODULES):
                 self.records.append(ProjectFact("retry_tooling", f"{qualified.split('.')[0]} ({self.module.path})"))
                 return
 
@@ -715,6 +722,16 @@ class _FileScan:
 
 
 # --------------------------------------------------------------------------------------------- call helpers
+
+
+def _in_packages(qualified: str, packages: frozenset[str]) -> bool:
+    """`qualified` is one of `packages` or inside one (`tenacity.retry` is in `tenacity`)."""
+    end = qualified.find(".")
+    while end >= 0:
+        if qualified[:end] in packages:
+            return True
+        end = qualified.find(".", end + 1)
+    return qualified in packages
 
 
 def _const_str(expr: Expr | None) -> str | None:

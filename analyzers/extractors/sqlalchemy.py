@@ -18,8 +18,10 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Container
 from dataclasses import dataclass, field, replace
+from functools import partial
 
 from analyzers.extractors._column_values import naive_now
+from analyzers.extractors._reuse import UnitFacts, file_context
 from analyzers.facts import SourceFile
 from analyzers.model import Column, ForeignKey, Index, Location, Span, Table, TableDeclaration, copied
 from analyzers.pysyntax import (
@@ -410,8 +412,13 @@ def last_argument_end(call: Call) -> Span | None:
     ends = [arg.span.end for arg in call.args] + [value.span.end for _, value in call.kwargs]
     if not ends:
         return None
-    end = max(ends, key=lambda position: (position.line, position.column))
+    end = max(ends)  # positions are (line, column) tuples: they order as the text does
     return Span(end, end)
+
+
+# The options that fill a column in on insert or on update (the time, when they call `now()`).
+INSERT_DEFAULTS = frozenset({"server_default", "default", "insert_default"})
+UPDATE_DEFAULTS = frozenset({"onupdate", "server_onupdate"})
 
 
 def parse_column(reader: FileReader, attribute: str, call: Call, where: Span,
@@ -448,6 +455,7 @@ def parse_column(reader: FileReader, attribute: str, call: Call, where: Span,
     else:
         nullable = optional
     anchor = last_argument_end(call)
+    options = {key: value for key, value in reversed(call.kwargs)}  # as `call.kwarg`: the first of a repeated key
     column = Column(
         name=name,
         type=column_type or (annotated_type if alias is None else None),
@@ -456,9 +464,9 @@ def parse_column(reader: FileReader, attribute: str, call: Call, where: Span,
         unique=flag(call.kwarg("unique"), unknown=True),
         indexed=flag(call.kwarg("index"), unknown=True),
         nullable=nullable,
-        auto_on_insert=any(fills_time(call.kwarg(key)) for key in ("server_default", "default", "insert_default")),
-        auto_on_update=any(fills_time(call.kwarg(key)) or reader.name(call.kwarg(key)) == "FetchedValue"
-                           for key in ("onupdate", "server_onupdate")),
+        auto_on_insert=any(fills_time(value) for key, value in options.items() if key in INSERT_DEFAULTS),
+        auto_on_update=any(fills_time(value) or reader.name(value) == "FetchedValue"
+                           for key, value in options.items() if key in UPDATE_DEFAULTS),
         options_anchor=reader.location(anchor) if anchor is not None else None,
         declaration_text=reader.text(call.span),
     )
@@ -644,11 +652,17 @@ def extract(source: SourceFile) -> list[object]:
         records.extend(_module_assign(reader, assign))
     for call in module.calls:
         records.extend(_module_call(reader, call, None))
+    context = file_context(reader.path, module)
     for cls in module.classes:
-        fact = _class_fact(reader, cls)
+        fact = _CLASS_FACTS.get(cls, context, reader.text(cls.span), partial(_class_fact, reader, cls))
         if fact is not None:
             records.append(fact)
     return records
+
+
+# The language server extracts an edited file on every keystroke: unchanged classes keep their facts. Valid only
+# while `_class_fact` reads nothing of the file but the class, its text and `file_context` (see `_reuse`).
+_CLASS_FACTS: UnitFacts[ClassFact | None] = UnitFacts()
 
 
 def _is_migration(module: Module) -> bool:
