@@ -27,7 +27,8 @@ from analyzers.extractors import extractors
 from analyzers.facts import FileFacts
 from analyzers.model import Finding, Project
 from analyzers.pysyntax import Module
-from analyzers.resolve import ModelBuilder
+from analyzers.resolve import KeptStep, ModelBuilder
+from analyzers.rule_runs import RuleRun, RuleRunner
 from analyzers.rules import Rule, all_rules
 from analyzers.suppressions import UNUSED_CODE, apply_suppressions
 
@@ -57,6 +58,9 @@ class Workspace:
         self.source_roots: tuple[str, ...] = ("",)
         self.cache = FactCache(self.root) if use_cache else None
         self._result: CheckResult | None = None
+        # What resolve steps keep for the next check (`ModelBuilder.reusable`), and each rule's last run.
+        self._kept: dict[str, KeptStep] = {}
+        self._rule_runs: dict[str, RuleRun] = {}
 
     # ------------------------------------------------------------------ files
 
@@ -173,13 +177,18 @@ class Workspace:
 
     # ------------------------------------------------------------------ checking
 
+    def forget_kept(self) -> None:
+        """The next check runs every resolve step and rule afresh (none is reused from the last check)."""
+        self._kept.clear()
+        self._rule_runs = {}
+
     def rules(self) -> list[Rule]:
         every = all_rules()
         enabled = self.config.enabled_codes({code: rule.default_enabled for code, rule in every.items()})
         return [rule for code, rule in every.items() if code in enabled and code != UNUSED_CODE]
 
     def resolve(self) -> tuple[Project, list[str]]:
-        builder = ModelBuilder(root=str(self.root), files=self.files)
+        builder = ModelBuilder(root=str(self.root), files=self.files, kept=self._kept)
         failures: list[str] = []
         for extractor in extractors():
             try:
@@ -217,11 +226,13 @@ class Workspace:
         project, failures = self.resolve()
         raw: list[Finding] = []
         rules = self.rules()
+        runner = RuleRunner(project, self._rule_runs)
         for rule in rules:
             try:
-                raw.extend(rule.check(project, self.config.options_for(rule.code, rule.options)))
+                raw.extend(runner.run(rule.code, self.config.options_for(rule.code, rule.options), rule.check))
             except Exception as error:
                 failures.append(_describe(f"rule {rule.code}", error))
+        self._rule_runs = runner.runs
         by_path: dict[str, list[Finding]] = {}
         seen: set[tuple[str, str]] = set()
         for finding in raw:

@@ -352,7 +352,6 @@ class Project:
     apps: list[App] = field(default_factory=list)
     # Where a setting of `settings` was declared (e.g. "django.use_tz" → the `USE_TZ = False` line).
     setting_locations: dict[str, Location] = field(default_factory=dict)
-    _request_path: dict[str, str] | None = field(default=None, repr=False)
     # What several rules derive from the finished model (e.g. the column sites DB005, DB006 and DB008 all read),
     # computed by the first rule that asks. Valid because rules never change the project, and every check
     # resolves a new one.
@@ -363,19 +362,7 @@ class Project:
 
     def request_path(self) -> dict[str, str]:
         """Functions that run while serving a request: qualified name → the endpoint handler reaching it."""
-        if self._request_path is None:
-            reached: dict[str, str] = {}
-            stack = [(endpoint.handler, endpoint.handler) for endpoint in self.endpoints]
-            while stack:
-                name, handler = stack.pop()
-                if name in reached:
-                    continue
-                reached[name] = handler
-                info = self.functions.get(name)
-                if info is not None:
-                    stack.extend((callee, handler) for callee in info.calls if callee in self.functions)
-            self._request_path = reached
-        return self._request_path
+        return self.derived("request_path", _request_path)
 
     def derived(self, key: str, compute: Callable[[Project], DerivedT]) -> DerivedT:
         """`compute(self)`, once per project: for rules only (resolve steps still change the project)."""
@@ -391,6 +378,21 @@ class Project:
             return [call for _, call in by_kind.get(kinds[0], [])]
         found = sorted(entry for kind in set(kinds) for entry in by_kind.get(kind, []))
         return [call for _, call in found]
+
+
+def _request_path(project: Project) -> dict[str, str]:
+    reached: dict[str, str] = {}
+    functions = project.functions
+    stack = [(endpoint.handler, endpoint.handler) for endpoint in project.endpoints]
+    while stack:
+        name, handler = stack.pop()
+        if name in reached:
+            continue
+        reached[name] = handler
+        info = functions.get(name)
+        if info is not None:
+            stack.extend((callee, handler) for callee in info.calls if callee in functions)
+    return reached
 
 
 def _calls_by_kind(project: Project) -> dict[str, list[tuple[int, CallSite]]]:

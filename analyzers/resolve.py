@@ -9,7 +9,7 @@ same table are one table, located at the model).
 from __future__ import annotations
 
 import heapq
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, TypeVar, overload
 
@@ -18,6 +18,7 @@ from analyzers.model import Column, ForeignKey, Index, Project, Table, TableDecl
 from analyzers.pysyntax import Class, Expr, Module, Name
 
 RecordT = TypeVar("RecordT")
+ValueT = TypeVar("ValueT")
 
 
 @dataclass(slots=True)
@@ -53,6 +54,8 @@ class ModelBuilder:
     _looked_up: dict[str, ClassRef | None] = field(default_factory=dict)
     _ancestors: dict[tuple[int, int], list[ClassRef]] = field(default_factory=dict)
     _base_names: dict[tuple[int, int], frozenset[str]] = field(default_factory=dict)
+    # Results of reusable steps (see `reusable`), handed from one check's builder to the next by the workspace.
+    kept: dict[str, KeptStep] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.project = Project(root=self.root)
@@ -200,6 +203,55 @@ class ModelBuilder:
             found = self._base_names[key] = frozenset(names)
         return found
 
+    # ------------------------------------------------------------------ reuse between checks
+
+    def reusable(self, key: str, kinds: tuple[type, ...], compute: Callable[[], ValueT]) -> ValueT:
+        """`compute()`, or the value it had in the previous check when nothing it read can have changed.
+
+        Only for a step that reads the workspace through this builder alone: the records of `kinds`, modules
+        (`modules`, `lookup`, `resolve_class`, `ancestors`, `base_names`), never `files` or what other steps
+        put in `project`. While it runs, the module and class indexes note every name asked for, found or
+        not, and the answer caches start empty (an answer an earlier step cached would hide the names it was
+        computed from). The value is reused when the records are the very same objects, and every name noted
+        still means the very same module or class (a changed file brings new objects; a new file, a name
+        found where there was none). The value is shared between checks: nobody may change it.
+        """
+        records = list(self.records(kinds))
+        kept = self.kept.get(key)
+        if kept is not None and self._still_valid(kept, records):
+            return kept.value  # type: ignore[no-any-return]
+        saved = (self.modules, self._classes, self._resolved, self._looked_up, self._ancestors, self._base_names)
+        modules, classes = _AskedDict(self.modules), _AskedDict(self._classes)
+        self.modules, self._classes = modules, classes  # type: ignore[assignment]
+        self._resolved, self._looked_up, self._ancestors, self._base_names = {}, {}, {}, {}
+        try:
+            value = compute()
+        finally:
+            fresh = (self._resolved, self._looked_up, self._ancestors, self._base_names)
+            self.modules, self._classes, self._resolved, self._looked_up, self._ancestors, self._base_names = saved
+            for cache, answers in zip(saved[2:], fresh, strict=True):
+                cache.update(answers)  # type: ignore[attr-defined]  # valid for the builder's life all the same
+        if modules.everything or classes.everything:
+            self.kept.pop(key, None)  # it read the whole index: nothing short of a full comparison would do
+        else:
+            self.kept[key] = KeptStep(records, dict(modules.asked),
+                                      {name: None if ref is None else (ref.module, ref.cls)
+                                       for name, ref in classes.asked.items()}, value)
+        return value
+
+    def _still_valid(self, kept: KeptStep, records: list[tuple[FileFacts, Any]]) -> bool:
+        if len(kept.records) != len(records) or any(
+                old[0] is not new[0] or old[1] is not new[1] for old, new in zip(kept.records, records, strict=True)):
+            return False
+        if any(self.modules.get(name) is not module for name, module in kept.modules.items()):
+            return False
+        for name, pair in kept.classes.items():
+            ref = self._classes.get(name)
+            if (ref is None) != (pair is None) or (ref is not None and pair is not None and (
+                    ref.module is not pair[0] or ref.cls is not pair[1])):
+                return False
+        return True
+
     # ------------------------------------------------------------------ tables
 
     def add_table(self, table: Table) -> Table:
@@ -214,6 +266,57 @@ class ModelBuilder:
 
     def note(self, message: str) -> None:
         self.project.notes.append(message)
+
+
+@dataclass(slots=True)
+class KeptStep:
+    """A reusable step's value, with the inputs it was computed from (held, so their identities stay unique)."""
+
+    records: list[tuple[FileFacts, Any]]
+    modules: dict[str, Module | None]
+    classes: dict[str, tuple[Module, Class] | None]
+    value: Any
+
+
+class _AskedDict(dict[str, Any]):
+    """A copy of one of the builder's indexes that notes every name asked for and what it meant (None: absent).
+    Going through all of it (`values()`, iteration) sets `everything`: then no list of names says what was read.
+    """
+
+    def __init__(self, data: dict[str, Any]) -> None:
+        super().__init__(data)
+        self.asked: dict[str, Any] = {}
+        self.everything = False
+
+    def get(self, key: str, default: Any = None) -> Any:  # type: ignore[override]
+        value = dict.get(self, key)
+        self.asked[key] = value
+        return default if value is None else value
+
+    def __getitem__(self, key: str) -> Any:
+        value = self.get(key)
+        if value is None:
+            raise KeyError(key)
+        return value
+
+    def __contains__(self, key: object) -> bool:
+        return isinstance(key, str) and self.get(key) is not None
+
+    def __iter__(self) -> Iterator[str]:
+        self.everything = True
+        return dict.__iter__(self)
+
+    def keys(self) -> Any:
+        self.everything = True
+        return dict.keys(self)
+
+    def values(self) -> Any:
+        self.everything = True
+        return dict.values(self)
+
+    def items(self) -> Any:
+        self.everything = True
+        return dict.items(self)
 
 
 def merge_tables(into: Table, other: Table) -> None:

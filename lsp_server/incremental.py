@@ -244,11 +244,16 @@ class ReadTracker:
         by_object: dict[int, set[str]] = {}
         for identity, name in log:
             by_object.setdefault(identity, set()).add(name)
-        self.reads = {}
+        previous, self.reads = self.reads, {}
         for path, module in watched.items():
             assert module is not None
-            self.reads[path] = Reads(module, {id(obj): frozenset(by_object.get(id(obj), ()))
-                                              for obj in _objects(module)})
+            fields = {id(obj): frozenset(by_object.get(id(obj), ())) for obj in _objects(module)}
+            before = previous.get(path)
+            if before is not None and before.module is module:
+                # The same summary as last time: a resolve step reused from then (`ModelBuilder.reusable`) read
+                # it then and not now, and must still count.
+                fields = {key: read | before.fields.get(key, frozenset()) for key, read in fields.items()}
+            self.reads[path] = Reads(module, fields)
         return result
 
     def watches(self, path: str, facts: FileFacts) -> bool:

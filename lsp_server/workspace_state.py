@@ -363,8 +363,13 @@ class Analyzer:
         self.results.pop(root, None)  # should the check fail, no later edit may count as leaving it unchanged
         watched = [relative for owner, relative, _, _ in self.open.values() if owner is root]
         engine = root.engine
+        tracker = self.tracker(root)
+        if any(path not in tracker.reads for path in watched):
+            # A document watched for the first time: resolve steps kept from a check that did not watch it must
+            # run again, in front of the tracker, or what they read of it would go unnoticed.
+            engine.forget_kept()
         # Run for real (not the engine's last result) whenever documents are watched: what it reads is the point.
-        result = self.tracker(root).check(engine.files, watched, lambda: engine.check(fresh=bool(watched)))
+        result = tracker.check(engine.files, watched, lambda: engine.check(fresh=bool(watched)))
         self.results[root] = result
         views = {relative: self._open_view(uri, version, data)
                  for uri, (owner, relative, version, data) in self.open.items() if owner is root}
@@ -469,6 +474,12 @@ class Collector:
         self._held_since: float | None = None
         self._enable = False  # the collector was on when held: turn it on again when done
         self._timer: asyncio.TimerHandle | None = None
+        self._retired: list[Any] = []
+
+    def retire(self, value: Any) -> None:
+        """Free `value` (a replaced result: a whole project model, milliseconds to take apart) once idle, not
+        while its replacement's diagnostics wait to be published."""
+        self._retired.append(value)
 
     def hold(self) -> None:
         """A run starts: no collection until the server is idle again."""
@@ -495,6 +506,7 @@ class Collector:
             self._timer = loop.call_later(self.IDLE_SECONDS, release)
 
     def _tidy(self) -> None:
+        self._retired.clear()
         if self._held_since is None:
             return
         gc.collect(0)
@@ -903,6 +915,7 @@ class ServerState:
         refresh = False
         for outcome in report.outcomes:
             root = outcome.root
+            self._collector.retire(root.result)
             root.result = outcome.result
             root.views = outcome.views
             for path, changed in outcome.changed.items():

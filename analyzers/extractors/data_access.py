@@ -1310,4 +1310,4 @@ def resolve(builder: ModelBuilder) -> None:
         if handler is None:
             continue
         handler.calls.update(name for hook, name in hooks if name is not None and hook.framework == endpoint.framework)
-    project._request_path = None  # the call graph grew: computed again on first use
+    project._derived.pop("request_path", None)  # the call graph grew: computed again on first use

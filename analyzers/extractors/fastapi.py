@@ -327,13 +327,22 @@ class _Mount:
 
 
 def resolve(builder: ModelBuilder) -> None:
+    if not any(facts.python is not None for facts, _ in builder.records(FastApiRouter)):
+        return
+    builder.project.stacks.add("fastapi")
+    # Endpoints read only FastAPI records and modules through the builder: in the language server, an edit
+    # elsewhere (a model, a migration) reuses them instead of reading every route's signature again.
+    kinds = (FastApiRouter, FastApiInclude, FastApiRoute)
+    endpoints = builder.reusable("fastapi", kinds, lambda: _all_endpoints(builder))
+    builder.project.endpoints.extend(endpoints)
+
+
+def _all_endpoints(builder: ModelBuilder) -> list[Endpoint]:
     routers: dict[str, tuple[Module, FastApiRouter]] = {}
     for facts, router in builder.records(FastApiRouter):
         if facts.python is not None:
             routers[object_id(facts.python.module, router.scope, router.name)] = (facts.python, router)
-    if not routers:
-        return
-    builder.project.stacks.add("fastapi")
+    endpoints: list[Endpoint] = []
     names = ObjectNames(builder, routers)
     edges: dict[str, list[_Edge]] = {}
     for facts, include in builder.records(FastApiInclude):
@@ -352,7 +361,8 @@ def resolve(builder: ModelBuilder) -> None:
         owner = names.find(module, route.scope, route.owner) if module is not None else None
         if module is None or owner is None:
             continue
-        builder.project.endpoints.extend(_endpoints(module, route, owner, routers, mounts, signatures))
+        endpoints.extend(_endpoints(module, route, owner, routers, mounts, signatures))
+    return endpoints
 
 
 def _endpoints(module: Module, route: FastApiRoute, owner: str, routers: dict[str, tuple[Module, FastApiRouter]],
