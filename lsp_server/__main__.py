@@ -1,9 +1,12 @@
 """`python -m lsp_server` and the `plumbline` command.
 
 A `check` whose last output still holds (the same command line, nothing it read changed since) is answered
-from `lsp_server.replay` before the command-line parser, the engine or tree-sitter are imported.
+from `lsp_server.replay` before the command-line parser, the engine or tree-sitter are imported, and the
+process then ends at once: tearing down the interpreter would cost more than the replay itself. `main` is the
+program's entry point, not a function to call from other code.
 """
 
+import os
 import sys
 
 
@@ -12,13 +15,16 @@ def main() -> int:
 
     try:
         status = replay(sys.argv[1:])
+        if status is not None:
+            sys.stdout.flush()
+            sys.stderr.flush()
     except BrokenPipeError:  # `plumbline check | head`
         silence_stdout()
-        return 2
+        status = 2
     except KeyboardInterrupt:
-        return 130
+        status = 130
     if status is not None:
-        return status
+        os._exit(status)  # everything is written and flushed; nothing else was started
     from lsp_server.cli import main as run
 
     return run()
