@@ -146,6 +146,8 @@ class MigrationDecl:
     package: str  # the app package holding migrations/, e.g. "shop.orders"
     name: str  # "0001_initial"
     operations: list[MigrationOp]
+    # A squashed migration's `replaces`: the names (in its app) of the migrations it stands for.
+    replaces: list[str] = field(default_factory=list)
 
 
 # ============================================================================================ extract
@@ -454,7 +456,16 @@ def _migration(module: Module, lines: list[str]) -> MigrationDecl | None:
             op = _operation(module, item, lines)
             if op is not None:
                 ops.append(op)
-    return MigrationDecl(module.path, package, parts[-1], ops)
+    return MigrationDecl(module.path, package, parts[-1], ops, _replaced(migration))
+
+
+def _replaced(migration: Class) -> list[str]:
+    """`replaces = [("orders", "0001_initial"), ...]`: the migration names a squashed migration stands for."""
+    value = migration.assigned("replaces")
+    if not isinstance(value, Seq):
+        return []
+    return [name for item in value.items if isinstance(item, Seq) and len(item.items) == 2
+            for name in [const_str(item.items[1])] if name]
 
 
 def _flattened(migration: Class, items: tuple[Expr, ...]) -> list[Expr]:
@@ -942,8 +953,11 @@ class _Resolver:
         for package, migrations in sorted(by_package.items()):
             label = self.label_of(package + ".models")
             replay = _MigrationReplay(label, self)
+            # Where a squashed migration sits beside the migrations it replaces, Django runs it instead of them.
+            squashed = {name for migration in migrations for name in migration.replaces}
             for migration in sorted(migrations, key=lambda item: item.name):
-                replay.apply(migration)
+                if migration.name not in squashed:
+                    replay.apply(migration)
             for model_name, table in replay.tables.items():
                 if (label.lower(), model_name) not in declared_classes:
                     if label.lower() in declaring_apps:

@@ -800,7 +800,9 @@ class _Resolver:
                        if method.action is not None}
             for method_decl in actions.values():
                 assert method_decl.action is not None
-                segment = (method_decl.action.url_path or method_decl.name) + slash
+                # `url_path` is a regex (routers splice it into theirs): named groups become `{name}` parameters.
+                url_path = method_decl.action.url_path
+                segment = (_pattern_path(url_path, regex=True) if url_path else method_decl.name) + slash
                 base = detail if method_decl.action.detail else path
                 self._method_endpoint(view, method_decl, method_decl.action.methods, _join(base, segment))
             return

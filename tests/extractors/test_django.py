@@ -527,6 +527,55 @@ def test_migrations_are_replayed_for_apps_without_models(tmp_path: Path) -> None
     assert project.settings["django.migrations.billing"] == "2"
 
 
+SQUASHED = """
+    from django.db import migrations, models
+    import django.db.models.deletion
+
+
+    class Migration(migrations.Migration):
+        replaces = [("billing", "0001_initial"), ("billing", "0002_changes")]
+        initial = True
+        dependencies = []
+        operations = [
+            migrations.CreateModel(
+                name="Invoice",
+                fields=[
+                    ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False)),
+                    ("number", models.CharField(max_length=20)),
+                    ("created_at", models.DateTimeField(auto_now_add=True)),
+                ],
+                options={"unique_together": {("number",)}},
+            ),
+            migrations.CreateModel(
+                name="InvoiceLine",
+                fields=[
+                    ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False)),
+                    ("invoice", models.ForeignKey(on_delete=django.db.models.deletion.CASCADE,
+                                                  to="billing.invoice", db_index=False)),
+                ],
+                options={"indexes": [models.Index(fields=["invoice"], name="line_invoice")]},
+            ),
+        ]
+"""
+
+
+def test_a_squashed_migration_is_replayed_instead_of_the_ones_it_replaces(tmp_path: Path) -> None:
+    project = build(tmp_path, {
+        "billing/migrations/__init__.py": "",
+        "billing/migrations/0001_initial.py": INITIAL,
+        "billing/migrations/0001_squashed_0002_changes.py": SQUASHED,
+        "billing/migrations/0002_changes.py": LATER,
+    })
+    assert sorted(project.tables) == ["billing_invoice", "billing_invoiceline"]
+    invoice = table(project, "billing_invoice")
+    assert set(invoice.columns) == {"id", "number", "created_at"}
+    squashed = "billing/migrations/0001_squashed_0002_changes.py"
+    assert [declaration.location.path for declaration in invoice.declarations] == [squashed]
+    line = table(project, "billing_invoiceline")
+    assert [declaration.location.path for declaration in line.declarations] == [squashed]
+    assert [index.columns for index in line.indexes] == [("invoice_id",)]
+
+
 def test_migrations_of_apps_with_models_add_no_second_declaration(tmp_path: Path) -> None:
     project = build(tmp_path, {
         "billing/models.py": """

@@ -77,6 +77,10 @@ class OrderViewSet(viewsets.ModelViewSet):
     def cancel(self, request, number=None):
         return Response(status=204)
 
+    @action(detail=True, url_path=r"lines/(?P<line_id>[^/.]+)/receipt")
+    def receipt(self, request, number=None, line_id=None):
+        return Response({"line": line_id})
+
 
 class TagViewSet(viewsets.ReadOnlyModelViewSet):
     pagination_class = None
@@ -107,8 +111,12 @@ def test_router_routes_compose_with_includes(tmp_path: Path) -> None:
         ("GET", "/api/v1/orders/"), ("POST", "/api/v1/orders/"), ("GET", "/api/v1/orders/{number}/"),
         ("PUT", "/api/v1/orders/{number}/"), ("PATCH", "/api/v1/orders/{number}/"),
         ("DELETE", "/api/v1/orders/{number}/"), ("GET", "/api/v1/orders/open/"),
-        ("POST", "/api/v1/orders/{number}/cancel-now/"), ("GET", "/api/v1/tags/"), ("GET", "/api/v1/tags/{pk}/"),
+        ("POST", "/api/v1/orders/{number}/cancel-now/"), ("GET", "/api/v1/orders/{number}/lines/{line_id}/receipt/"),
+        ("GET", "/api/v1/tags/"), ("GET", "/api/v1/tags/{pk}/"),
     }
+    receipt = endpoint(project, "GET", "/api/v1/orders/{number}/lines/{line_id}/receipt/")
+    assert [(parameter.name, parameter.source) for parameter in receipt.parameters] == [
+        ("number", "path"), ("line_id", "path")]
     listing = endpoint(project, "GET", "/api/v1/orders/")
     assert listing.framework == "drf" and listing.handler == "shop.views.OrderViewSet.list"
     assert listing.returns == "collection" and listing.location.line == 7  # the class line
