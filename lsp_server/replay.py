@@ -113,9 +113,12 @@ def replay(argv: list[str]) -> int | None:
         return None
     try:
         root, _ = find_root_folder(paths[0])
-        with open(os.path.join(root, CACHE_DIR, SNAPSHOT_NAME), "rb") as stream:
+        file = os.path.join(root, CACHE_DIR, SNAPSHOT_NAME)
+        with open(file, "rb") as stream:
             stored = marshal.load(stream)
-        recorded_root, manifest, output, warnings, status = stored["entries"][command_key(argv)]
+        key = command_key(argv)
+        recorded_root, manifest, output, warnings, status = stored["entries"][key]
+        verified_at = time.time_ns()
         # The root decides the configuration and what is scanned; it was found again just now, the same way.
         if stored["format"] != SNAPSHOT_FORMAT or recorded_root != root or not unchanged(manifest):
             return None
@@ -123,7 +126,28 @@ def replay(argv: list[str]) -> int | None:
         return None  # no snapshot, another command line, or a damaged file: run for real
     write_text(sys.stderr, warnings)
     write_text(sys.stdout, output)
+    settled = _settled(manifest, verified_at)
+    if settled is not None:
+        stored["entries"][key] = (recorded_root, settled, output, warnings, status)
+        _write(file, stored["entries"])
     return int(status)
+
+
+def _settled(manifest: Manifest, verified_at: int) -> Manifest | None:
+    """The manifest without the contents of racy entries that have settled since: their content was just found
+    equal, and their mtime is now too old for a later write to keep it. None when nothing settled.
+    (Recorded right after the files were written, a snapshot would otherwise hash them on every replay.)"""
+    paths, signatures, by_content = manifest
+    if not by_content:
+        return None
+    stamps = dict(zip(paths, signatures, strict=True))
+
+    def racy(path: str) -> bool:
+        stamp = stamps[path]
+        return stamp is not None and max(stamp[0], stamp[1]) >= verified_at - RACY_NS
+
+    still_racy = {path: value for path, value in by_content.items() if racy(path)}
+    return None if len(still_racy) == len(by_content) else (paths, signatures, still_racy)
 
 
 def unchanged(manifest: Manifest) -> bool:
@@ -213,6 +237,11 @@ def record(root: str, argv: list[str], manifest: Manifest, output: str, warnings
     entries[key] = (root, manifest, output, warnings, status)
     while len(entries) > MAX_ENTRIES:  # dicts keep insertion order: the oldest command goes first
         del entries[next(iter(entries))]
+    _write(file, entries)
+
+
+def _write(file: str, entries: dict[Any, Any]) -> None:
+    """Replace the snapshot file at once (a reader never sees half of it); failing, leave it as it was."""
     temporary = f"{file}.{os.getpid()}.tmp"
     try:
         with open(temporary, "wb") as stream:

@@ -7,9 +7,11 @@ the real command in a child process.
 from __future__ import annotations
 
 import json
+import marshal
 import os
 import subprocess
 import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -144,3 +146,34 @@ def test_only_simple_check_command_lines_are_replayed() -> None:
     assert replay.check_paths(["check", "--form", "json"]) is None  # argparse's abbreviations: a real run
     assert replay.check_paths(["check", "--format"]) is None
     assert replay.check_paths(["rules"]) is None
+
+
+def test_racy_entries_settle_after_a_replay_and_edits_are_still_seen(make_project) -> None:
+    """Recorded right after the files were written, every entry is racy (kept by content, hashed on each replay).
+    Once a replay finds them unchanged and old enough, the snapshot drops their contents: signatures suffice."""
+    root = make_project({"pyproject.toml": CONFIG, "app/models.py": PLAIN_MODEL})
+    snapshot = root / replay.CACHE_DIR / replay.SNAPSHOT_NAME
+
+    def kept_by_content() -> int:
+        stored = marshal.loads(snapshot.read_bytes())
+        return sum(len(entry[1][2]) for entry in stored["entries"].values())
+
+    check(root, "--format", "json")
+    assert kept_by_content() > 0
+    time.sleep(replay.RACY_NS / 1e9 + 0.2)
+    assert check(root, "--format", "json").replayed
+    assert kept_by_content() == 0
+    model = root / "app" / "models.py"
+    before = model.stat()
+    model.write_text(ORDERS_MODEL + " " * (before.st_size - len(ORDERS_MODEL.encode())), encoding="utf-8")
+    os.utime(model, ns=(before.st_atime_ns, before.st_mtime_ns))
+    after = check(root, "--format", "json")
+    assert not after.replayed and codes(after) == ["DB003"]
+
+
+def test_settling_keeps_what_is_still_racy() -> None:
+    now = time.time_ns()
+    old, fresh = (now - 10 * replay.RACY_NS,) * 2 + (1, 1), (now,) * 2 + (1, 2)
+    manifest: replay.Manifest = (("old", "fresh"), (old, fresh), {"old": b"a", "fresh": b"b"})
+    assert replay._settled(manifest, now) == (("old", "fresh"), (old, fresh), {"fresh": b"b"})
+    assert replay._settled((("fresh",), (fresh,), {"fresh": b"b"}), now) is None
