@@ -288,7 +288,10 @@ def _run_engine(root: Path, scan_paths: list[Path], config: Config, use_cache: b
         workspace.scan(scan_paths, progress=progress)
     finally:
         progress.finish()
-    result = workspace.check()
+    from analyzers.cache import gc_paused
+
+    with gc_paused():  # the model is built once and the process ends soon: collecting on the way only costs
+        result = workspace.check()
     return Checked(result.all_findings(), result.notes, list(dict.fromkeys(result.failures)), list(workspace.files))
 
 
