@@ -22,6 +22,7 @@ from analyzers.model import Location, Parameter, Position, QueryCall, ReturnKind
 from analyzers.pysyntax import (
     Assign,
     Attr,
+    BinOp,
     Call,
     Class,
     Const,
@@ -178,6 +179,9 @@ def path_text(module: Module, expr: Expr | None) -> str | None:
         for assign in reversed(module.assigns):
             if expr.dotted in assign.targets and const_str(assign.value) is not None:
                 return const_str(assign.value)
+    if isinstance(expr, BinOp) and expr.op == "+":  # `task_instances_prefix + "/{task_id}"` (Airflow)
+        left, right = path_text(module, expr.left), path_text(module, expr.right)
+        return left + right if left is not None and right is not None else None
     return "{" + expr_text(expr) + "}" if isinstance(expr, (Name, Attr)) else None
 
 

@@ -92,7 +92,7 @@ HEALTH_PACKAGES = ("fastapi_health", "health_check", "healthcheck", "flask_healt
                    "watchman", "starlette_healthcheck", "fastapi_healthchecks", "healthchecks", "pyms")
 HEALTH_APPS = ("health_check", "watchman", "django_healthchecks", "healthchecks")
 BRUTE_FORCE_APPS = ("axes", "defender")
-VERSIONING_PACKAGES = ("fastapi_versioning", "fastapi_versionizer", "flask_versioning")
+VERSIONING_PACKAGES = ("fastapi_versioning", "fastapi_versionizer", "flask_versioning", "cadwyn")
 # Flask extensions that act on every response, like middleware (the others add features: a database, logins).
 RESPONSE_EXTENSIONS = ("flask_cors", "flask_compress", "flask_talisman", "talisman", "flask_limiter", "slowapi",
                        "secure", "werkzeug", "flask_wtf", "flask_seasurf", "flask_session")

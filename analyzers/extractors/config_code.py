@@ -94,6 +94,12 @@ PLAIN_KEY_WORDS = frozenset({
     "index", "join", "order", "row", "message", "routing", "search", "translation", "i18n", "setting", "config",
     "attribute", "field", "column", "record", "metadata", "registry", "state", "lock", "queue", "event",
 })
+# Words that make a credential-sounding name the name or label of one, not one (`COOKIE_NAME_JWT_TOKEN = "_token"`,
+# `RESOURCE_PASSWORD = "Passwords"`, `PASSWORD_FIELD`: Airflow).
+LABEL_WORDS = frozenset({
+    "name", "names", "label", "title", "resource", "field", "param", "header", "message", "msg", "prompt",
+    "permission", "scope", "type", "kind", "column", "attr", "attribute", "url", "path", "route", "endpoint",
+})
 # Dict keys and keywords whose values document an API (OpenAPI examples), not configure it.
 EXAMPLE_KEYS = frozenset({"example", "examples", "json_schema_extra", "openapi_examples", "schema_extra"})
 
@@ -810,7 +816,7 @@ def _secret_category(name: str | None) -> str | None:
     if not name:
         return None
     words = _name_words(name)
-    if not words:
+    if not words or LABEL_WORDS.intersection(words):
         return None
     last = words[-1]
     if last in PASSWORD_WORDS or (last == "pass" and len(words) > 1):
@@ -838,7 +844,7 @@ def _looks_real(value: str, category: str) -> bool:
         return False
     if re.fullmatch(r"X-[A-Za-z-]+", value):
         return False
-    identifier_like = re.fullmatch(r"[A-Za-z]+(?:[_-][A-Za-z]+)*", value) is not None
+    identifier_like = re.fullmatch(r"_*[A-Za-z]+(?:[_-][A-Za-z]+)*", value) is not None
     if category == "token" and identifier_like and len(value) < 24:
         return False  # `"access_token"`, `"csrftoken"`: the name of a token, not one
     if category == "key":

@@ -13,7 +13,7 @@ A prefix whose value cannot be known (`prefix=settings.API_V1_STR`, a constant f
 the version and is not reported. Health checks, metrics, documentation (`/docs`, `/openapi.json`), admin,
 static files and the root path are exempt. A project that versions another way (it reads an `Accept-Version`/
 `API-Version` header or a versioned media type, sets DRF's `DEFAULT_VERSIONING_CLASS`, or uses
-fastapi-versioning) is not reported in path style.
+fastapi-versioning or Cadwyn) is not reported in path style.
 
 ## Why it matters
 An unversioned API cannot change a response shape or remove a field without breaking every client at once.

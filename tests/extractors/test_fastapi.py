@@ -159,6 +159,29 @@ def test_module_import_factory_mount_and_constant_prefixes(tmp_path: Path) -> No
     assert endpoint(project, "ping").path == "/internal/ping"
 
 
+def test_paths_joined_from_a_constant_and_a_string(tmp_path: Path) -> None:
+    """Airflow: `task_instances_prefix + "/{task_id}"`; a part the file cannot tell leaves the path unknown."""
+    project = build(tmp_path, {"app/routes.py": """
+        from fastapi import APIRouter
+
+        router = APIRouter(prefix="/dags/{dag_id}")
+        instances = "/dagRuns/{dag_run_id}/taskInstances"
+
+
+        @router.delete(instances + "/{task_id}")
+        def delete_task_instance(dag_id: str, dag_run_id: str, task_id: str) -> None:
+            return None
+
+
+        @router.get(instances + suffix())
+        def unknown_suffix(dag_id: str) -> None:
+            return None
+    """})
+    deleting = endpoint(project, "delete_task_instance")
+    assert deleting.path == "/dags/{dag_id}/dagRuns/{dag_run_id}/taskInstances/{task_id}"
+    assert endpoint(project, "unknown_suffix").path == "/dags/{dag_id}"
+
+
 def test_routes_on_unknown_objects_are_not_fastapi(tmp_path: Path) -> None:
     project = build(tmp_path, {
         "web/views.py": """
