@@ -934,8 +934,9 @@ def is_association(table: Table) -> bool:
     fk_columns = {column for fk in table.foreign_keys for column in fk.columns}
     if len(fk_columns) < 2:
         return False
-    others = [column for name, column in table.columns.items() if name not in fk_columns]
-    return len(others) <= 1 and all(column.primary_key for column in others)
+    others = [(name, column) for name, column in table.columns.items() if name not in fk_columns]
+    # The surrogate key may be declared on the column or by a table-level PrimaryKeyConstraint (Airflow's ab_*).
+    return len(others) <= 1 and all(column.primary_key or name in table.primary_key for name, column in others)
 
 
 def register_tables(builder: ModelBuilder, replay: Replay) -> None:
