@@ -29,11 +29,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from analyzers.model import Position, Span
+from analyzers.roots import CACHE_DIR
 
 if TYPE_CHECKING:  # the facts pull in the parser; a run that reuses a stored result never needs them
     from analyzers.facts import FileFacts
 
-CACHE_DIR = ".plumbline_cache"
 RESULT_FILE = "result.pickle"
 
 

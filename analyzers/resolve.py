@@ -245,12 +245,7 @@ class ModelBuilder:
             return False
         if any(self.modules.get(name) is not module for name, module in kept.modules.items()):
             return False
-        for name, pair in kept.classes.items():
-            ref = self._classes.get(name)
-            if (ref is None) != (pair is None) or (ref is not None and pair is not None and (
-                    ref.module is not pair[0] or ref.cls is not pair[1])):
-                return False
-        return True
+        return all(_same_class(self._classes.get(name), pair) for name, pair in kept.classes.items())
 
     # ------------------------------------------------------------------ tables
 
@@ -276,6 +271,13 @@ class KeptStep:
     modules: dict[str, Module | None]
     classes: dict[str, tuple[Module, Class] | None]
     value: Any
+
+
+def _same_class(ref: ClassRef | None, kept: tuple[Module, Class] | None) -> bool:
+    """`ref` (what a name means now) is the very class it meant when the step was kept, or both are absent."""
+    if ref is None or kept is None:
+        return ref is None and kept is None
+    return ref.module is kept[0] and ref.cls is kept[1]
 
 
 class _AskedDict(dict[str, Any]):

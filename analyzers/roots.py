@@ -1,11 +1,13 @@
-"""Finding a project's root folder. Light on imports (only `os`): a warm `plumbline check` starts here, before
-anything heavy is loaded."""
+"""Finding a project's root folder, and the folder Plumbline keeps in it. Light on imports (only `os`): a warm
+`plumbline check` starts here, before anything heavy is loaded."""
 
 from __future__ import annotations
 
 import os
 
 ROOT_MARKERS = ("pyproject.toml", "plumbline.toml", "package.json", "go.mod", ".git")
+# Facts, the last result and the last output, under the project root (it ignores itself in git).
+CACHE_DIR = ".plumbline_cache"
 
 
 def find_root_folder(start: str) -> tuple[str, list[str]]:

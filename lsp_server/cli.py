@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from lsp_server import HOMEPAGE, __version__, replay
+from lsp_server.replay import use_colour
 
 if TYPE_CHECKING:
     from analyzers.config import Config
@@ -134,10 +135,6 @@ def _error(message: str) -> None:
 
 def _write(text: str) -> None:
     replay.write_text(sys.stdout, text)
-
-
-def use_colour(stream: TextIO) -> bool:
-    return replay.use_colour(stream)
 
 
 def parse_codes(option: str, value: str | None, known: dict[str, Rule]) -> list[str]:

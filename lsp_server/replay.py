@@ -25,10 +25,9 @@ import time
 from collections.abc import Iterable
 from typing import Any, TextIO
 
-from analyzers.roots import find_root_folder
+from analyzers.roots import CACHE_DIR, find_root_folder
 from lsp_server import __version__
 
-CACHE_DIR = ".plumbline_cache"  # analyzers.cache.CACHE_DIR, not imported from there: that module is heavy
 SNAPSHOT_NAME = "last-check.marshal"
 # Bump when what is stored changes shape: older snapshots are then ignored.
 SNAPSHOT_FORMAT = 1
@@ -142,12 +141,14 @@ def _settled(manifest: Manifest, verified_at: int) -> Manifest | None:
         return None
     stamps = dict(zip(paths, signatures, strict=True))
 
-    def racy(path: str) -> bool:
-        stamp = stamps[path]
-        return stamp is not None and max(stamp[0], stamp[1]) >= verified_at - RACY_NS
-
-    still_racy = {path: value for path, value in by_content.items() if racy(path)}
+    still_racy = {path: value for path, value in by_content.items()
+                  if _racy(stamps[path], verified_at - RACY_NS)}
     return None if len(still_racy) == len(by_content) else (paths, signatures, still_racy)
+
+
+def _racy(stamp: Signature, since: int) -> bool:
+    """Modified or changed at `since` or later: a write in the same clock tick could leave the stamp as it is."""
+    return stamp is not None and max(stamp[0], stamp[1]) >= since
 
 
 def unchanged(manifest: Manifest) -> bool:
@@ -196,7 +197,7 @@ class ManifestBuilder:
         if path in self.signatures:
             return
         stamp = self.signatures[path] = signature(path)
-        if stamp is not None and max(stamp[0], stamp[1]) >= self.racy_after:
+        if _racy(stamp, self.racy_after):
             self.by_content[path] = content(path)
 
     def manifest(self) -> Manifest:
