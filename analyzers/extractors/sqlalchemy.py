@@ -96,6 +96,8 @@ EXTERNAL_DECLARATIVE = ("advanced_alchemy.base.", "litestar.contrib.sqlalchemy.b
 # Installed declarative bases named like these add an `id` primary key (`UUIDBase`, `BigIntAuditBase`, ...).
 KEYED_EXTERNAL_PREFIXES = ("UUID", "BigInt", "NanoID", "Identity")
 # Packages whose classes add no columns to a model inheriting them.
+FLASK_SQLALCHEMY_CLASSES = frozenset({"flask_sqlalchemy.SQLAlchemy", "flask_sqlalchemy.extension.SQLAlchemy",
+                                      "flask_sqlalchemy_lite.SQLAlchemy"})
 COLUMNLESS_PACKAGES = frozenset({"sqlalchemy", "flask_sqlalchemy", "sqlmodel", "typing", "typing_extensions", "abc",
                                  "enum", "dataclasses", "collections", "flask_login", "sqlalchemy_serializer",
                                  "sqlalchemy_mixins", "pydantic"})
@@ -176,6 +178,9 @@ class BaseVarFact:
     mixin: str | None = None
     # `declarative_base(type_annotation_map={...})`, as on `ClassFact.type_map`.
     type_map: dict[str, str] = field(default_factory=dict)
+    # `db = IndicoSQLAlchemy(...)`: the project class called, which must turn out to extend Flask-SQLAlchemy's
+    # `SQLAlchemy` (only the whole workspace can tell) for this to be a base.
+    factory: str | None = None
 
 
 @dataclass(slots=True)
@@ -321,7 +326,8 @@ def fills_time(expr: Expr | None) -> bool:
 
 def _is_now_function(dotted: str) -> bool:
     name = dotted.rsplit(".", 1)[-1].lower()
-    return name in NOW_FUNCTIONS or name.endswith("_now") or dotted.endswith("time.time")
+    # a project's own helpers: `now_utc` (Indico), `utc_now`, `_now`
+    return name in NOW_FUNCTIONS or "now" in name.split("_") or dotted.endswith("time.time")
 
 
 def type_text(expr: Expr | None) -> str | None:
@@ -631,12 +637,22 @@ def declaration_for(ref: ClassRef, framework: str, idiom: dict[str, str]) -> Tab
         framework=framework,
         location=Location(path, cls.name_span),
         class_name=cls.name,
-        body_anchor=Location(path, Span.at(cls.body_end.line, 0)),
+        body_anchor=Location(path, Span.at(_field_insert_line(cls), 0)),
         body_indent=cls.body_indent,
         after_anchor=Location(path, Span.at(cls.span.end.line + 1, 0)),
         after_indent="",
         idiom={**idiom, "imports_line": str(ref.module.imports_end)},
     )
+
+
+def _field_insert_line(cls: Class) -> int:
+    """New columns go with the others: after the last attribute above the first method or nested class (a
+    model's methods often run for hundreds of lines after its columns)."""
+    first = min((inner.span.start.line for inner in [*cls.methods, *cls.classes]), default=None)
+    if first is None:
+        return cls.body_end.line
+    above = [assign.span.end.line for assign in cls.assigns if assign.span.end.line < first]
+    return max(above) + 1 if above else first
 
 
 # ============================================================================================ extract
@@ -697,12 +713,24 @@ def _base_variable(reader: FileReader, qualified: str, call: Call) -> BaseVarFac
         return BaseVarFact(qualified, "declarative",
                            reader.qualify(mixin.dotted) if isinstance(mixin, Name) else None,
                            type_annotation_map(call.kwarg("type_annotation_map")))
-    if name == "SQLAlchemy" and isinstance(call.func, Name):
-        root = reader.root(call.func.dotted)
+    if not isinstance(call.func, Name):
+        return None
+    root = reader.root(call.func.dotted)
+    if name == "SQLAlchemy":
         if root in ("flask_sqlalchemy", "flask_sqlalchemy_lite", "") and (root or "." not in call.func.dotted):
-            mixin = call.kwarg("model_class")
-            return BaseVarFact(qualified, "flask", reader.qualify(mixin.dotted) if isinstance(mixin, Name) else None)
+            return BaseVarFact(qualified, "flask", _model_class(reader, call))
+    elif (name.endswith("SQLAlchemy") or call.kwarg("model_class") is not None) and root not in OTHER_LIBRARIES:
+        return BaseVarFact(qualified, "flask", _model_class(reader, call), factory=reader.qualify(call.func.dotted))
     return None
+
+
+def _model_class(reader: FileReader, call: Call) -> str | None:
+    """The class every model inherits: `model_class=IndicoModel`, or the `cls=` of a `declarative_base(...)`
+    given there."""
+    model_class = call.kwarg("model_class")
+    if isinstance(model_class, Call) and reader.name(model_class) in ("declarative_base", "generate_base"):
+        model_class = model_class.kwarg("cls")
+    return reader.qualify(model_class.dotted) if isinstance(model_class, Name) else None
 
 
 def _annotated_alias(reader: FileReader, qualified: str, value: Subscript, where: Span) -> AnnotatedFact | None:
@@ -999,6 +1027,9 @@ class _Resolver:
         for _, record in builder.records((ClassFact, BaseVarFact, AliasFact, AnnotatedFact, CoreTableFact,
                                           LooseIndexFact)):
             self._collect(record)
+        for qualified, base in list(self.base_vars.items()):
+            if base.factory is not None and not self.extends_flask_sqlalchemy(base.factory):
+                del self.base_vars[qualified]
 
     def _collect(self, record: object) -> None:
         if isinstance(record, ClassFact):
@@ -1017,6 +1048,15 @@ class _Resolver:
                 self.core_vars[record.variable] = record.name
         elif isinstance(record, LooseIndexFact):
             self.loose.append(record)
+
+    def extends_flask_sqlalchemy(self, qualified: str) -> bool:
+        """Whether the workspace class `qualified` is a subclass of Flask-SQLAlchemy's `SQLAlchemy`."""
+        ref = self.builder.lookup(qualified)
+        if ref is None:
+            return False
+        return any(self.qualify(current.module, base.dotted) in FLASK_SQLALCHEMY_CLASSES
+                   for current in [ref, *self.builder.ancestors(ref)]
+                   for base in current.cls.bases if isinstance(base, Name))
 
     # ------------------------------------------------------------------ names
 

@@ -111,6 +111,40 @@ def test_classic_model_columns_keys_and_anchors(tmp_path: Path) -> None:
     assert "sqlalchemy" in project.stacks
 
 
+def test_new_columns_go_after_the_columns_not_after_the_methods(tmp_path: Path) -> None:
+    project = build(tmp_path, {"app/db.py": DB, "app/models.py": """
+        from sqlalchemy import Column, Integer, String
+
+        from app.db import Base
+
+
+        class Room(Base):
+            __tablename__ = "rooms"
+            id = Column(Integer, primary_key=True)
+            name = Column(
+                String(100),
+                nullable=False,
+            )
+
+            @property
+            def label(self):
+                return self.name
+
+            def book(self):
+                return None
+
+
+        class Tag(Base):
+            __tablename__ = "tags"
+            id = Column(Integer, primary_key=True)
+    """})
+    rooms = table(project, "rooms").primary
+    assert rooms is not None and rooms.body_anchor is not None
+    assert rooms.body_anchor.line == 12  # (0-based) the line after `name`'s closing parenthesis, before `@property`
+    tags = table(project, "tags").primary
+    assert tags is not None and tags.body_anchor is not None and tags.body_anchor.line == 24  # no methods: the end
+
+
 def test_mixin_columns_from_another_module_are_inherited(tmp_path: Path) -> None:
     project = build(tmp_path, {"app/db.py": DB, "app/mixins.py": MIXINS, "app/models.py": """
         from sqlalchemy import Column, Integer
