@@ -648,7 +648,8 @@ def declaration_for(ref: ClassRef, framework: str, idiom: dict[str, str]) -> Tab
 def _field_insert_line(cls: Class) -> int:
     """New columns go with the others: after the last attribute above the first method or nested class (a
     model's methods often run for hundreds of lines after its columns)."""
-    first = min((inner.span.start.line for inner in [*cls.methods, *cls.classes]), default=None)
+    starts = [method.span.start.line for method in cls.methods] + [inner.span.start.line for inner in cls.classes]
+    first = min(starts, default=None)
     if first is None:
         return cls.body_end.line
     above = [assign.span.end.line for assign in cls.assigns if assign.span.end.line < first]
