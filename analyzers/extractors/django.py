@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from functools import partial
+from functools import cached_property, partial
 
 from analyzers.extractors._column_values import naive_now
 from analyzers.extractors._reuse import UnitFacts, file_context
@@ -721,16 +721,37 @@ class _Resolver:
         self.by_label.setdefault((model.label.lower(), model.decl.name.lower()), model)
 
     def label_of(self, module: str) -> str:
-        """The app label of a module: its AppConfig's label, else the folder holding models.py / models/."""
+        """The app label of a module: that of the nearest app holding it, as Django's `get_containing_app_config`
+        finds it (`dispatch/modules/content/models.py` belongs to the app `dispatch` when only `dispatch` is
+        installed), else the folder holding models.py / models/."""
         parts = module.split(".")
         package = parts[: len(parts) - 1 - parts[::-1].index("models")] if "models" in parts else parts[:-1]
-        dotted = ".".join(package)
-        for candidate in [dotted, *(dotted[len(prefix) + 1:] for prefix in self.names.prefixes
-                                    if dotted.startswith(prefix + "."))]:
+        for depth in range(len(package), 0, -1):
+            label = self.app_label(".".join(package[:depth]))
+            if label is not None:
+                return label
+        return package[-1] if package else parts[0]
+
+    def app_label(self, package: str) -> str | None:
+        """The label of `package` if it is an app: one with an AppConfig or in INSTALLED_APPS, or one with an
+        `apps` module or `migrations` of its own (an app whose settings we cannot read)."""
+        for candidate in [package, *(package[len(prefix) + 1:] for prefix in self.names.prefixes
+                                     if package.startswith(prefix + "."))]:
             config = self.labels.get(candidate)
             if config is not None:
                 return config.label or candidate.rsplit(".", 1)[-1]
-        return package[-1] if package else parts[0]
+            if candidate in self.installed_apps:
+                return candidate.rsplit(".", 1)[-1]
+        modules = self.builder.modules
+        if f"{package}.apps" in modules or f"{package}.migrations" in modules:
+            return package.rsplit(".", 1)[-1]
+        return None
+
+    @cached_property
+    def installed_apps(self) -> frozenset[str]:
+        """INSTALLED_APPS as packages (`orders.apps.OrdersConfig` is the package `orders`)."""
+        names = self.settings.get("INSTALLED_APPS", "").split(",")
+        return frozenset(name.split(".apps.", 1)[0] for name in names if name)
 
     def _abstract_parents(self, model: _Model) -> list[_Model]:
         return [parent for ref in model.ancestors if (parent := self.models.get(ref.qualified)) is not None

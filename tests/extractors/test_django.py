@@ -110,6 +110,42 @@ def test_table_names_follow_app_labels_db_table_and_app_config(tmp_path: Path) -
     assert "id" not in stock.columns and stock.primary_key == ("sku",)
 
 
+def test_models_in_a_plain_sub_package_belong_to_the_app_that_holds_it(tmp_path: Path) -> None:
+    # Django labels a model by the installed app containing its module (`get_containing_app_config`): ubyssey's
+    # dispatch keeps models in `dispatch/modules/content/models.py`, and only `dispatch` is installed.
+    project = build(tmp_path, {
+        "site/settings.py": 'INSTALLED_APPS = ["newsroom", "django.contrib.auth"]\n',
+        "newsroom/__init__.py": "",
+        "newsroom/modules/__init__.py": "",
+        "newsroom/modules/content/__init__.py": "",
+        "newsroom/modules/content/models.py": """
+            from django.db import models
+
+            class Section(models.Model):
+                name = models.CharField(max_length=100)
+        """,
+        # an app of its own (its own migrations), even though the settings above do not list it
+        "newsroom/plugins/__init__.py": "",
+        "newsroom/plugins/polls/__init__.py": "",
+        "newsroom/plugins/polls/migrations/__init__.py": "",
+        "newsroom/plugins/polls/models.py": """
+            from django.db import models
+
+            class Poll(models.Model):
+                question = models.CharField(max_length=200)
+        """,
+        # not inside any app we know of: the folder holding models.py, as before
+        "archive/legacy/models.py": """
+            from django.db import models
+
+            class Clipping(models.Model):
+                title = models.CharField(max_length=200)
+        """,
+    })
+    assert {"newsroom_section", "polls_poll", "legacy_clipping"} <= set(project.tables)
+    assert "content_section" not in project.tables
+
+
 def test_foreign_keys_are_indexed_by_django_unless_db_index_false(tmp_path: Path) -> None:
     project = build(tmp_path, {
         "settings.py": 'INSTALLED_APPS = ["shop"]\nAUTH_USER_MODEL = "accounts.Member"\n',
