@@ -860,8 +860,10 @@ def auth_decorators(names: Iterable[str]) -> list[str]:
 
 
 def rate_limit_decorators(names: Iterable[str]) -> list[str]:
-    return [name for name in names
-            if name.rsplit(".", 1)[-1] not in ROUTE_DECORATORS and looks_like_rate_limit(name)]
+    """Names that put a rate limit on a view (`limiter.limit`, `throttle`), not those that lift one
+    (`@limiter.exempt`)."""
+    return [name for name in names if name.rsplit(".", 1)[-1] not in ROUTE_DECORATORS
+            and not name.endswith(".exempt") and looks_like_rate_limit(name)]
 
 
 def decorator_names(fn: Function | Class) -> list[str]:

@@ -44,7 +44,7 @@ from analyzers.extractors._http import (
 from analyzers.facts import SourceFile
 from analyzers.model import Endpoint, Location, Parameter, ParameterSource, ReturnKind
 from analyzers.pysyntax import Call, Const, Expr, Function, Module, Name, Seq, const_str, expr_text
-from analyzers.resolve import ModelBuilder
+from analyzers.resolve import ClassRef, ModelBuilder
 
 APP_CLASSES = frozenset({"flask.Flask", "flask.app.Flask", "apiflask.APIFlask", "apiflask.app.APIFlask"})
 BLUEPRINT_CLASSES = frozenset({
@@ -57,6 +57,9 @@ RESPONSE_DECORATORS = {"response": 1, "output": 0}
 # Decorators that declare request arguments: flask-smorest `arguments`, APIFlask `input`, webargs `use_args`.
 ARGUMENT_DECORATORS = frozenset({"arguments", "input", "use_args", "use_kwargs"})
 QUERY_LOCATIONS = frozenset({"query", "querystring", "args"})
+# The parent of a registration on an app we cannot name (a parameter of a hook: `def load(app): app.register_
+# blueprint(bp, url_prefix="/auth")`).
+UNSEEN_APP = "<app>"
 _RULE_PARAMETER = re.compile(r"<(?:[^:<>]+:)?([A-Za-z_][A-Za-z0-9_]*)>")
 
 
@@ -115,6 +118,27 @@ class FlaskRoute:
     view_is_class: bool = False
 
 
+@dataclass(slots=True)
+class BlueprintLimit:
+    """A rate limit on every route of a blueprint: Flask-Limiter's `limiter.limit("5/minute")(bp)`, or a
+    `@bp.before_request` hook that calls the limiter (`limiter.check()`)."""
+
+    scope: str
+    owner: str  # the blueprint as written
+    evidence: str
+
+
+@dataclass(slots=True)
+class HelperRouteCall:
+    """A call handing a view to a function of the project that may register it for the caller:
+    `register_view(forum, routes=["/forum/<int:forum_id>"], view_func=ViewForum.as_view("view_forum"))`
+    (FlaskBB), where `register_view` loops `bp.add_url_rule(route, view_func=view_func)` over `routes`."""
+
+    scope: str
+    call: Call
+    location: Location
+
+
 # --------------------------------------------------------------------------------------------- extract
 
 
@@ -128,6 +152,8 @@ def extract(source: SourceFile) -> list[object]:
     if uses_flask:
         records.extend(_registrations(module, source.path))
         records.extend(_rule_calls(module, source.path))
+        records.extend(_helper_calls(module, source.path))
+        records.extend(_blueprint_limits(module))
     records.extend(_decorated_routes(module, source.path, uses_flask, uses_fastapi))
     return records
 
@@ -199,6 +225,35 @@ def _rule_calls(module: Module, path: str) -> list[FlaskRoute]:
                 found.append(FlaskRoute(scope, owner, rules, None, Location(path, call.span), None,
                                         call.args[0].dotted, True))
     return found
+
+
+def _helper_calls(module: Module, path: str) -> list[HelperRouteCall]:
+    """Calls of a plain function that pass a view (`view_func=...` or `SomeView.as_view(...)`): whether the
+    function registers it is known only when the whole workspace is read."""
+    return [HelperRouteCall(scope, call, Location(path, call.span)) for scope, call in scoped_calls(module)
+            if isinstance(call.func, Name) and callee(call) not in ("add_url_rule", "add_resource")
+            and _passes_a_view(call)]
+
+
+def _blueprint_limits(module: Module) -> list[BlueprintLimit]:
+    found: list[BlueprintLimit] = []
+    for scope, call in scoped_calls(module):  # limiter.limit("5/minute")(bp)
+        inner = call.func
+        if (isinstance(inner, Call) and isinstance(inner.func, Name) and call.args and isinstance(call.args[0], Name)
+                and rate_limit_decorators([inner.func.dotted])):
+            found.append(BlueprintLimit(scope, call.args[0].dotted, inner.func.dotted))
+    for fn in module.functions:  # @bp.before_request def check(): return limiter.check()
+        hooks = [name.rsplit(".", 1)[0] for name in decorator_names(fn) if name.endswith(".before_request")]
+        limits = rate_limit_decorators(call.func.dotted for call in fn.calls if isinstance(call.func, Name))
+        found.extend(BlueprintLimit(scope_of(fn), hook, f"{limits[0]} (before_request)")
+                     for hook in hooks if limits)
+    return found
+
+
+def _passes_a_view(call: Call) -> bool:
+    values = [*call.args, *(value for _, value in call.kwargs)]
+    return call.kwarg("view_func") is not None or any(
+        isinstance(value, Call) and callee(value) == "as_view" for value in values)
 
 
 def _view_target(module: Module, scope: str, expr: Expr | None) -> tuple[str | None, bool]:
@@ -316,9 +371,95 @@ def resolve(builder: ModelBuilder) -> None:
     names = ObjectNames(builder, objects)
     prefixes = _Prefixes(objects, _edges(builder, objects, names))
     views = _Views(builder)
+    endpoints: list[Endpoint] = []
     for facts, route in builder.records(FlaskRoute):
         if facts.python is not None:
-            builder.project.endpoints.extend(_route_endpoints(facts.python, route, names, prefixes, views))
+            endpoints.extend(_route_endpoints(facts.python, route, names, prefixes, views))
+    for facts, helper_call in builder.records(HelperRouteCall):
+        helped = _helped_route(facts.python, helper_call, views) if facts.python is not None else None
+        if facts.python is not None and helped is not None:
+            endpoints.extend(_route_endpoints(facts.python, helped, names, prefixes, views))
+    limits = _limited_blueprints(builder, names)
+    for endpoint in endpoints:
+        if endpoint.group in limits and limits[endpoint.group] not in endpoint.rate_limit:
+            endpoint.rate_limit.append(limits[endpoint.group])
+    builder.project.endpoints.extend(endpoints)
+
+
+def _limited_blueprints(builder: ModelBuilder, names: ObjectNames) -> dict[str, str]:
+    """Blueprint id → the rate limit every one of its routes goes through."""
+    limited: dict[str, str] = {}
+    for facts, limit in builder.records(BlueprintLimit):
+        owner = names.find(facts.python, limit.scope, limit.owner) if facts.python is not None else None
+        if owner is not None:
+            limited.setdefault(owner, limit.evidence)
+    return limited
+
+
+@dataclass(frozen=True, slots=True)
+class _Registration:
+    """How a helper function registers what it is given: the parameters holding the app or blueprint, the rule
+    (or the rules it loops over) and the view."""
+
+    owner: str
+    rule: str
+    each: bool
+    view: str
+    forwards_options: bool  # `**kwargs` passed on to add_url_rule: the caller's `methods=` reaches it
+
+
+def _helped_route(module: Module, helper_call: HelperRouteCall, views: _Views) -> FlaskRoute | None:
+    """The route a call of a registering helper makes, as if the caller had called `add_url_rule` itself."""
+    call = helper_call.call
+    assert isinstance(call.func, Name)
+    found = views.callables.find(module, call.func.dotted)
+    if found is None or found.kind != "function" or found.function is None:
+        return None
+    registration = _registration_in(found.function)
+    if registration is None:
+        return None
+    bound = _bind(found.function, call)
+    owner, rule, view_expr = bound.get(registration.owner), bound.get(registration.rule), bound.get(registration.view)
+    if not isinstance(owner, Name) or rule is None:
+        return None
+    rules = strings_of(rule) if registration.each else tuple(text for text in (path_text(module, rule),) if text)
+    view, is_class = _view_target(module, helper_call.scope, view_expr)
+    if not rules or view is None:
+        return None
+    methods_expr = call.kwarg("methods") if registration.forwards_options else None
+    methods = tuple(method.upper() for method in strings_of(methods_expr)) or None
+    return FlaskRoute(helper_call.scope, owner.dotted, rules, methods, helper_call.location, None, view, is_class)
+
+
+def _registration_in(fn: Function) -> _Registration | None:
+    """`P.add_url_rule(R, view_func=V)` in `fn`, with P and V parameters and R a parameter or the variable of a
+    loop over one."""
+    params = {param.name for param in fn.params}
+    for call in fn.calls:
+        owner = receiver(call)
+        view = call_argument(call, 2, "view_func")
+        rule = call_argument(call, 0, "rule")
+        if (callee(call) != "add_url_rule" or owner not in params or not isinstance(view, Name)
+                or view.dotted not in params or not isinstance(rule, Name)):
+            continue
+        forwards = call.star
+        if rule.dotted in params:
+            return _Registration(owner, rule.dotted, False, view.dotted, forwards)
+        for span, iterable, names in fn.loop_sources:
+            if (rule.dotted in names and isinstance(iterable, Name) and iterable.dotted in params
+                    and span.start <= call.span.start and call.span.end <= span.end):
+                return _Registration(owner, iterable.dotted, True, view.dotted, forwards)
+    return None
+
+
+def _bind(fn: Function, call: Call) -> dict[str, Expr]:
+    """Parameter name → the argument a call gives it (positionally or by keyword)."""
+    positional = [param.name for param in fn.params if param.kind == "positional"]
+    if fn.owner is not None and positional:  # a method: the first parameter is the receiver
+        positional = positional[1:]
+    bound = dict(zip(positional, call.args, strict=False))
+    bound.update(call.kwargs)
+    return bound
 
 
 def _edges(builder: ModelBuilder, objects: dict[str, tuple[Module, FlaskObject]],
@@ -335,8 +476,9 @@ def _edges(builder: ModelBuilder, objects: dict[str, tuple[Module, FlaskObject]]
             continue
         parent = names.find(module, registration.scope, registration.parent)
         child = names.find(module, registration.scope, registration.child)
-        if parent is not None and child is not None and parent != child:
-            edges.setdefault(child, []).append((parent, registration.url_prefix))
+        if child is not None and parent != child:
+            # `app.register_blueprint(bp, url_prefix="/auth")` in a hook given the app: the prefix still applies
+            edges.setdefault(child, []).append((parent or UNSEEN_APP, registration.url_prefix))
     return edges
 
 
@@ -366,6 +508,8 @@ class _Prefixes:
     def of(self, node: str, visiting: frozenset[str] = frozenset()) -> list[str | None]:
         """The URL prefixes the routes of `node` get, once per registration (Flask's rules: a registration's
         `url_prefix` replaces the blueprint's own; a nested blueprint's is appended to its parent's)."""
+        if node == UNSEEN_APP:
+            return [None]
         _, obj = self.objects[node]
         if obj.kind == "app":
             return [None]
@@ -411,12 +555,27 @@ class _Views:
         if found.kind != "class" or found.ref is None:
             return []
         result: list[tuple[Module, FlaskHandler, tuple[str, ...]]] = []
+        wrapped = self.class_decorators(found.ref)
         for verb in HTTP_VERBS:
             method = self.callables.method(found.ref, verb)
             if method is not None and (route.methods is None or verb.upper() in route.methods):
                 owner, fn = method
-                result.append((owner.module, self._handler(owner.module, fn), (verb.upper(),)))
+                handler = self._handler(owner.module, fn)
+                if wrapped:
+                    handler = replace(handler, decorators=(*handler.decorators, *wrapped))
+                result.append((owner.module, handler, (verb.upper(),)))
         return result
+
+    def class_decorators(self, ref: ClassRef) -> tuple[str, ...]:
+        """A view class's `decorators = [login_required, limiter.limit("5/minute")]`: `as_view()` wraps every
+        method in them. The nearest class that sets the attribute wins, as attribute lookup does."""
+        for current in [ref, *self.builder.ancestors(ref)]:
+            value = current.cls.assigned("decorators")
+            if value is not None:
+                items = value.items if isinstance(value, Seq) else ()
+                targets = [item.func if isinstance(item, Call) else item for item in items]
+                return tuple(target.dotted for target in targets if isinstance(target, Name))
+        return ()
 
     def _handler(self, module: Module, fn: Function) -> FlaskHandler:
         key = f"{module.module}.{fn.qualname}"

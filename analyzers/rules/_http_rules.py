@@ -52,6 +52,48 @@ def reachable(project: Project, handler: str, depth: int = 4) -> list[str]:
     return order
 
 
+# Call sites that change something outside the request: a database write or commit, a message, a cache write,
+# an outgoing request.
+EFFECT_KINDS = ("db_write", "db_commit", "enqueue", "cache_write", "http")
+# The first word of a call's name that says it changes something (`save`, `create_order`, `send_mail`,
+# `order.delay`): for calls into code we cannot see.
+WRITE_WORDS = frozenset({
+    "save", "delete", "create", "update", "insert", "add", "commit", "remove", "destroy", "send", "post", "put",
+    "patch", "publish", "delay", "apply", "write", "flush", "merge", "upsert", "store", "push", "set", "execute",
+    "executemany", "enqueue", "emit", "notify", "charge", "refund", "cancel", "approve", "reject", "mark", "bulk",
+    "record", "track", "increment", "decrement", "incr", "decr", "append", "upload", "move", "rename", "clear",
+    "reset", "archive", "restore", "import", "sync", "register", "subscribe", "unsubscribe", "invite", "ban",
+    "block", "lock", "unlock", "assign", "transfer", "process", "handle", "run", "trigger", "dispatch", "submit",
+})
+
+
+def reads_only(project: Project, endpoint: Endpoint) -> bool:
+    """Whether nothing the endpoint runs can change data: its handler and the project functions it reaches make
+    no effect call (`EFFECT_KINDS`) and call nothing named like a write. A FastAPI dependency can write, and a
+    framework-provided handler (a DRF `ModelViewSet.create`) is not ours to read: neither is read-only."""
+    if endpoint.framework == "fastapi" and any(parameter.source == "dependency" for parameter in endpoint.parameters):
+        return False
+    if endpoint.handler not in project.functions:
+        return False
+    effects = project.derived("functions_with_effects", _functions_with_effects)
+    for name in reachable(project, endpoint.handler, depth=6):
+        if name in effects:
+            return False
+        if any(callee not in project.functions and names_a_write(callee) for callee in project.functions[name].calls):
+            return False
+    return True
+
+
+def _functions_with_effects(project: Project) -> frozenset[str]:
+    return frozenset(call.function for call in project.calls_of(*EFFECT_KINDS) if call.function is not None)
+
+
+@lru_cache(maxsize=8192)  # a pure function of the name; call names repeat across a project
+def names_a_write(callee: str) -> bool:
+    last = callee.rsplit(".", 1)[-1].lstrip("_").lower()
+    return last.split("_", 1)[0] in WRITE_WORDS
+
+
 _TOKEN_SEPARATORS = re.compile(r"[-_.]")
 
 

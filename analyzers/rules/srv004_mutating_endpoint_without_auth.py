@@ -8,6 +8,11 @@ scheme, `@login_required`/`@jwt_required()`-style decorators, DRF `permission_cl
 The rule only speaks when auth is the project's norm: at least half of the endpoints (or of the mutating ones)
 carry auth evidence, and at least two do. A project with no auth anywhere is not reported (it may sit behind a
 gateway). Sign-up, login, token, password-reset, webhook and health endpoints are public by nature and exempt.
+So are `POST` endpoints that change nothing: the handler and every project function it calls make no database
+write or commit, send no message or outgoing request, write no cache, and call nothing named like a write
+(`save`, `create_*`, `send_*`, `.delay`) — a search form posted with `POST`, a no-op endpoint. `PUT`, `PATCH`
+and `DELETE` say they write, so they are always considered; so are a FastAPI endpoint with dependencies and a
+framework-provided handler (DRF `ModelViewSet.create`): a dependency can write, and the framework's handler does.
 
 ## Why it matters
 One forgotten dependency on a write endpoint lets anyone create, change or delete data. The omission is easy to
@@ -45,7 +50,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from analyzers.model import Endpoint, Finding, Project
 from analyzers.rules import Rule
-from analyzers.rules._http_rules import MUTATING, describe, path_mentions
+from analyzers.rules._http_rules import MUTATING, describe, path_mentions, reads_only
 
 DEFAULT_PUBLIC = ["login", "logout", "signin", "sign-in", "signup", "sign-up", "register", "token", "refresh",
                   "password", "reset", "forgot", "verify", "confirm", "activate", "webhook", "webhooks", "callback",
@@ -81,7 +86,7 @@ def check(project: Project, options: BaseModel) -> Iterator[Finding]:
         return
     example = (mutating_with_auth or with_auth)[0]
     for endpoint in mutating:
-        if has_auth(endpoint):
+        if has_auth(endpoint) or (set(endpoint.methods) <= {"POST"} and reads_only(project, endpoint)):
             continue
         evidence = example.auth[0] if example.auth else "an authenticating before_request hook"
         yield RULE.finding(f"{describe(endpoint)} changes data without authentication, unlike "

@@ -114,7 +114,7 @@ def test_srv004_public_paths_are_configurable(tmp_path: Path) -> None:
 
         @app.post("/contact")
         def contact():
-            return {}
+            return save_contact_request()
     """}
     default = """
         [tool.plumbline]
