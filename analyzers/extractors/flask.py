@@ -228,8 +228,8 @@ def _rule_calls(module: Module, path: str) -> list[FlaskRoute]:
 
 
 def _helper_calls(module: Module, path: str) -> list[HelperRouteCall]:
-    """Calls of a plain function that pass a view (`view_func=...` or `SomeView.as_view(...)`): whether the
-    function registers it is known only when the whole workspace is read."""
+    """Calls of a plain function that pass a view or a URL rule: whether the function registers a route is known
+    only when the whole workspace is read."""
     return [HelperRouteCall(scope, call, Location(path, call.span)) for scope, call in scoped_calls(module)
             if isinstance(call.func, Name) and callee(call) not in ("add_url_rule", "add_resource")
             and _passes_a_view(call)]
@@ -251,9 +251,11 @@ def _blueprint_limits(module: Module) -> list[BlueprintLimit]:
 
 
 def _passes_a_view(call: Call) -> bool:
+    """A `view_func=`, a `SomeView.as_view(...)`, or a URL rule (`"/topics/<int:id>"`, a list of them)."""
     values = [*call.args, *(value for _, value in call.kwargs)]
     return call.kwarg("view_func") is not None or any(
-        isinstance(value, Call) and callee(value) == "as_view" for value in values)
+        (isinstance(value, Call) and callee(value) == "as_view") or any(
+            rule.startswith("/") for rule in strings_of(value)) for value in values)
 
 
 def _view_target(module: Module, scope: str, expr: Expr | None) -> tuple[str | None, bool]:

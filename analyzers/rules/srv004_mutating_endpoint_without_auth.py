@@ -57,6 +57,10 @@ DEFAULT_PUBLIC = ["login", "logout", "signin", "sign-in", "signup", "sign-up", "
                   "oauth", "health", "healthz", "ping", "public"]
 
 
+# Methods that say the endpoint writes: it is reported even when the write happens in code we cannot see.
+WRITE_METHODS = frozenset({"PUT", "PATCH", "DELETE"})
+
+
 class Options(BaseModel):
     model_config = ConfigDict(extra="forbid")
     public_paths: list[str] = DEFAULT_PUBLIC
@@ -86,7 +90,7 @@ def check(project: Project, options: BaseModel) -> Iterator[Finding]:
         return
     example = (mutating_with_auth or with_auth)[0]
     for endpoint in mutating:
-        if has_auth(endpoint) or (set(endpoint.methods) <= {"POST"} and reads_only(project, endpoint)):
+        if has_auth(endpoint) or (not WRITE_METHODS & set(endpoint.methods) and reads_only(project, endpoint)):
             continue
         evidence = example.auth[0] if example.auth else "an authenticating before_request hook"
         yield RULE.finding(f"{describe(endpoint)} changes data without authentication, unlike "

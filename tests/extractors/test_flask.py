@@ -437,3 +437,51 @@ def test_blueprint_groups_and_clamped_page_sizes(tmp_path: Path) -> None:
     bounds = {p.name: p.upper_bound for p in items.parameters}
     assert bounds == {"per_page": "100", "size": None}
     assert {p.name: p.upper_bound for p in endpoint(project, "paged").parameters} == {"per_page": "50"}
+
+
+def test_routes_registered_through_a_project_helper_get_the_callers_blueprint_and_prefix(tmp_path: Path) -> None:
+    project = build(tmp_path, {
+        "board/helpers.py": """
+            def register_view(bp_or_app, routes, view_func, **kwargs):
+                for route in routes:
+                    bp_or_app.add_url_rule(route, view_func=view_func, **kwargs)
+
+
+            def register_one(bp, rule, view):
+                bp.add_url_rule(rule, view_func=view)
+
+
+            def log_view(view_func):
+                print(view_func)
+        """,
+        "board/views.py": """
+            from flask import Blueprint
+            from flask.views import MethodView
+
+            from board.helpers import log_view, register_one, register_view
+
+
+            class Topics(MethodView):
+                def get(self):
+                    return []
+
+                def post(self):
+                    return {}
+
+
+            def topic_detail(topic_id):
+                return {}
+
+
+            def load(app):
+                forum = Blueprint("forum", __name__)
+                register_view(forum, ["/topics", "/threads"], Topics.as_view("topics"), methods=["GET"])
+                register_one(forum, "/topics/<int:topic_id>", view=topic_detail)
+                log_view(view_func=topic_detail)
+                app.register_blueprint(forum, url_prefix="/forum")
+        """,
+    })
+    routes = sorted((e.path, e.methods) for e in project.endpoints)
+    assert routes == [("/forum/threads", ("GET",)), ("/forum/topics", ("GET",)),
+                      ("/forum/topics/<int:topic_id>", ("GET",))]
+    assert len({e.group for e in project.endpoints}) == 1 and None not in {e.group for e in project.endpoints}
