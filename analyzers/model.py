@@ -234,6 +234,9 @@ class Parameter:
     # its default value (`= 50`), for fixes that bound it.
     marker_anchor: Location | None = None
     default_location: Location | None = None
+    # The marker call has arguments already: an appended keyword follows a comma. The marker need not be the
+    # default as written (`Annotated[int, Query()] = 20`, a helper in another module that returns `Query(50)`).
+    marker_has_arguments: bool = False
 
 
 @dataclass(slots=True)

@@ -9,6 +9,7 @@ cached on disk and shipped between processes.
 
 from __future__ import annotations
 
+import itertools
 import operator
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -130,6 +131,31 @@ class Param:
 
 
 @dataclass(frozen=True, slots=True)
+class Comparison:
+    """One link of a comparison (`a < b <= c` has two): `left op right`."""
+
+    left: Expr
+    op: str  # "<", "<=", ">" or ">="
+    right: Expr
+
+
+@dataclass(frozen=True, slots=True)
+class Condition:
+    """The test of an `if` or `elif` in a function body that orders two values, and the block it guards.
+
+    `comparisons` are the ordering comparisons (`<`, `<=`, `>`, `>=`; not `==`, `in`, `is`) the test is built
+    of, through `and`, `or` and parentheses, with a `not` above them folded into their operators
+    (`not limit <= 100` reads `limit > 100`). Which of them must hold together is not kept: enough to see
+    what a guard bounds (`if limit > MAX: raise ...`).
+    """
+
+    comparisons: tuple[Comparison, ...]
+    body: Span
+    # A raise statement in the block (outside nested functions and classes).
+    raises: bool
+
+
+@dataclass(frozen=True, slots=True)
 class ExceptClause:
     """One `except` clause of a try statement, with what rules about error handling need of its body."""
 
@@ -182,6 +208,8 @@ class Function:
     augmented: list[Assign] = field(default_factory=list)
     # The except clauses of try statements in the body, with their bodies (see `ExceptClause`).
     excepts: list[ExceptClause] = field(default_factory=list)
+    # The tests of if/elif statements in the body that order two values (see `Condition`).
+    conditions: list[Condition] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -646,6 +674,43 @@ class _Builder:
         return ExceptClause(types, name, self.span(clause), self.span(block if block is not None else clause),
                             self.span(try_node), block is not None and _has_raise(block), statements)
 
+    def conditions(self, node: Node) -> Iterator[Condition]:
+        """The if's test and each elif's, with the block each guards, where the test orders two values."""
+        for clause in [node, *node.children_by_field_name("alternative")]:
+            test = clause.child_by_field_name("condition")
+            block = clause.child_by_field_name("consequence")
+            if test is None or block is None:
+                continue
+            found: list[Comparison] = []
+            self.comparisons(test, False, found, 0)
+            if found:
+                yield Condition(tuple(found), self.span(block), _has_raise(block))
+
+    def comparisons(self, node: Node, negated: bool, into: list[Comparison], depth: int) -> None:
+        kind = node.type
+        if depth > 20:
+            return
+        if kind == "parenthesized_expression" and node.named_children:
+            self.comparisons(node.named_children[0], negated, into, depth + 1)
+        elif kind == "not_operator":
+            argument = node.child_by_field_name("argument")
+            if argument is not None:
+                self.comparisons(argument, not negated, into, depth + 1)
+        elif kind == "boolean_operator":
+            for side in ("left", "right"):
+                operand = node.child_by_field_name(side)
+                if operand is not None:
+                    self.comparisons(operand, negated, into, depth + 1)
+        elif kind == "comparison_operator":
+            operands = [child for child in node.children if child.is_named and child.type != "comment"]
+            operators = [child.type for child in node.children if not child.is_named]
+            for (left, right), op in zip(itertools.pairwise(operands), operators, strict=False):
+                if op not in _NEGATED:
+                    continue  # `==`, `in`, `is`: most tests, and no order to read (building them costs)
+                left_expr, right_expr = self.expr(left), self.expr(right)
+                if left_expr is not None and right_expr is not None:
+                    into.append(Comparison(left_expr, _NEGATED[op] if negated else op, right_expr))
+
     def decorators(self, node: Node) -> list[Expr]:
         parent = node.parent
         if parent is None or parent.type != "decorated_definition":
@@ -957,6 +1022,8 @@ def summarize(data: bytes, module: str, path: str, tree: Tree | None = None) -> 
         holder = owner_function(node)
         if holder is not None:
             holder.branches.append(tuple(b.span(body) for body in _branch_bodies(node)))
+            if node.type == "if_statement":
+                holder.conditions.extend(b.conditions(node))
         elif node.type == "if_statement" and _enclosing(node, ("class_definition",)) is None:
             condition = node.child_by_field_name("condition")
             module_conditionals.append((b.text(condition)[:200] if condition is not None else "", b.span(node)))
@@ -1084,6 +1151,10 @@ def _loop_source(node: Node) -> tuple[Node | None, list[Node]]:
                            [child for child in left.named_children if child.type == "identifier"])
     first = clauses[0].child_by_field_name("right") if clauses else None
     return first, targets
+
+
+# The ordering comparisons `Condition` keeps; `not (a op b)` is `a op' b`.
+_NEGATED = {"<": ">=", "<=": ">", ">": "<=", ">=": "<"}
 
 
 def _branch_bodies(node: Node) -> list[Node]:

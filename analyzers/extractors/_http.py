@@ -88,7 +88,7 @@ def point(path: str, position: Position) -> Location:
     return Location(path, Span(position, position))
 
 
-def _within(inner: Span, outer: Span) -> bool:
+def within(inner: Span, outer: Span) -> bool:
     return (outer.start.line, outer.start.column) <= (inner.start.line, inner.start.column) and (
         inner.end.line, inner.end.column) <= (outer.end.line, outer.end.column)
 
@@ -524,7 +524,7 @@ class _Body:
         consumed: list[Span] = []
         for outer in self.fn.calls:
             for call in iter_calls(outer):
-                if any(_within(call.span, span) for span in consumed):
+                if any(within(call.span, span) for span in consumed):
                     continue
                 name = callee(call)
                 if name in ITEM_ACCESSORS:
@@ -746,8 +746,9 @@ class _Body:
 
 def body_clamps(fn: Function) -> dict[str, str]:
     """Names a function bounds from above: `min(x, 100)` (in an assignment or inline), `x = 100` (the usual
-    `if x > 100: x = 100`), and `paginate(per_page=x)`, which Flask-SQLAlchemy caps (`max_per_page`, 100 by
-    default). A request argument read inside the `min(...)` is bounded under its own name too."""
+    `if x > 100: x = 100`), a guard that rejects larger values (`if x > 100: raise ...`), and
+    `paginate(per_page=x)`, which Flask-SQLAlchemy caps (`max_per_page`, 100 by default). A request argument
+    read inside the `min(...)` or the guard is bounded under its own name too."""
     clamps: dict[str, str] = {}
     computed: dict[str, int] = {}  # name -> the line where it first gets a value that is not a constant
     for assign in sorted(fn.assigns, key=lambda item: (item.span.start.line, item.span.start.column)):
@@ -781,6 +782,8 @@ def body_clamps(fn: Function) -> dict[str, str]:
                     bound = expr_text(maximum) if maximum is not None else "100 (paginate's max_per_page)"
                     for name in names_in(per_page) - {"request", "int"}:
                         clamps.setdefault(name, bound)
+    for name, bound in guard_bounds(fn):
+        clamps.setdefault(name, bound)
     for assign in fn.assigns:  # `n = request.args.get("limit")` clamped as `n`: the query argument is bounded
         if len(assign.targets) == 1 and assign.targets[0] in clamps:
             for inner in iter_calls(assign.value):
@@ -789,6 +792,41 @@ def body_clamps(fn: Function) -> dict[str, str]:
                     if key is not None:
                         clamps.setdefault(key, clamps[assign.targets[0]])
     return clamps
+
+
+def guard_bounds(fn: Function) -> Iterator[tuple[str, str]]:
+    """(name, bound) for each `if name > bound:` (or `>=`, or `bound < name`) whose block raises or calls
+    `abort(...)`: larger values never get past it. A request argument compared directly
+    (`if request.args.get("limit", type=int) > 100:`) is bounded under its own name."""
+    for condition in fn.conditions:
+        if not condition.raises and not any(
+                callee(call) == "abort" and within(call.span, condition.body) for call in fn.calls):
+            continue
+        for comparison in condition.comparisons:
+            if comparison.op in (">", ">="):
+                subject, bound = comparison.left, comparison.right
+            elif comparison.op in ("<", "<="):
+                subject, bound = comparison.right, comparison.left
+            else:
+                continue
+            name = _guarded_name(subject)
+            if name is None or name in names_in(bound) or isinstance(bound, FString) or (
+                    isinstance(bound, Const) and not isinstance(bound.value, (int, float))):
+                continue  # `x > x_min`, `x > None`, `x > "a"`: not a bound on x
+            yield name, expr_text(bound)
+
+
+def _guarded_name(subject: Expr) -> str | None:
+    """The value a guard compares: a local name, possibly converted (`int(limit)`), or a request argument."""
+    if isinstance(subject, Call) and isinstance(subject.func, Name) and subject.func.dotted in ("int", "float") \
+            and len(subject.args) == 1:
+        subject = subject.args[0]
+    if isinstance(subject, Name) and "." not in subject.dotted:
+        return subject.dotted
+    if isinstance(subject, Call) and isinstance(subject.func, Name) and subject.func.dotted in REQUEST_GETTERS \
+            and subject.args:
+        return const_str(subject.args[0])
+    return None
 
 
 def _min_bound(call: Call) -> str | None:

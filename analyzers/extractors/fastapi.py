@@ -21,9 +21,11 @@ from analyzers.extractors._http import (
     HTTP_VERBS,
     BodyFacts,
     Callables,
+    Found,
     ObjectNames,
     analyze_body,
     auth_decorators,
+    body_clamps,
     call_argument,
     callee,
     class_fields,
@@ -42,6 +44,7 @@ from analyzers.extractors._http import (
     scoped_calls,
     status_of,
     strings_of,
+    within,
 )
 from analyzers.facts import SourceFile
 from analyzers.model import Endpoint, Location, Parameter, ParameterSource, ReturnKind
@@ -499,6 +502,11 @@ class _Signatures:
         type_module, annotation, metadata = self._annotation(module, param.annotation)
         # Annotated[...] metadata is read where the annotation is written; a default where the parameter is.
         marker, marker_module = _marker(metadata, type_module, param.default, module)
+        factory: Function | None = None
+        if marker is None:
+            made = self._factory_marker(metadata, type_module, param.default, module)
+            if made is not None:
+                marker, marker_module, factory = made
         annotation_text = expr_text(param.annotation) or None
         default_text = expr_text(param.default) if param.default is not None else None
         if isinstance(marker, Call) and MARKERS[callee(marker)] == "dependency":
@@ -510,12 +518,12 @@ class _Signatures:
                 into.auth.append(f"{name} dependency")
             if looks_like_rate_limit(name):
                 into.rate_limit.append(f"{name} dependency")
-            into.add(self.expand(target_module, target, depth + 1))
+            into.add(self.expand(target_module, target, depth + 1, factory))
             return
         marker_call = marker if isinstance(marker, Call) else None
         source: ParameterSource = MARKERS[callee(marker_call)] if marker_call is not None else \
             self._implicit_source(type_module, param.name, annotation, path_names)
-        upper, lower = _bounds(marker_call, annotation)
+        upper, lower = _bounds(marker_call or _field_call(metadata, param.default), annotation)
         if via is not None:
             source = "dependency"
         elif source == "body" and self.type_source(type_module, annotation, 0) == "body":  # a model, not a scalar
@@ -524,7 +532,28 @@ class _Signatures:
             const_str_kwarg(marker_call, "alias") or param.name, source, annotation_text, default_text, where, via,
             upper, lower,
             marker_anchor=point(marker_module.path, marker_call.close) if marker_call is not None else None,
+            marker_has_arguments=marker_call is not None and bool(marker_call.args or marker_call.kwargs
+                                                                  or marker_call.star),
             default_location=Location(module.path, param.default.span) if param.default is not None else None))
+
+    def _factory_marker(self, metadata: list[Expr], type_module: Module, default: Expr | None,
+                        module: Module) -> tuple[Call, Module, Function] | None:
+        """A call to a workspace function that returns a marker (`limit: int = LimitBody()` where `LimitBody`
+        returns `Depends(get_limit)` or `Query(50, le=100)`): FastAPI sees the marker it returns. With the
+        marker, the module it is written in and the function, whose nested functions it may name."""
+        candidates = [(expr, type_module) for expr in metadata] + [(default, module)]
+        for expr, where in candidates:
+            if not isinstance(expr, Call) or not isinstance(expr.func, Name) or callee(expr) in MARKERS:
+                continue
+            found = self.callables.find(where, expr.func.dotted)
+            if found is None or found.kind != "function" or found.module is None or found.function is None:
+                continue
+            returned = [value for value in found.function.returns_values if value is not None]
+            calls = [value for value in returned if isinstance(value, Call) and callee(value) in MARKERS]
+            # Every return gives the same kind of marker: which one FastAPI sees does not depend on the path.
+            if calls and len(calls) == len(returned) and len({callee(call) for call in calls}) == 1:
+                return calls[0], found.module, found.function
+        return None
 
     def _annotation(self, module: Module, annotation: Expr | None) -> tuple[Module, Expr | None, list[Expr]]:
         """The type and Annotated[...] metadata of a parameter, through a type alias in any module
@@ -571,11 +600,12 @@ class _Signatures:
             return self.type_source(module, side, depth + 1)
         return "unknown"
 
-    def expand(self, module: Module, target: Expr | None, depth: int) -> _Signature:
-        """The parameters a dependency declares (recursively), each marked as coming through it."""
+    def expand(self, module: Module, target: Expr | None, depth: int, scope: Function | None = None) -> _Signature:
+        """The parameters a dependency declares (recursively), each marked as coming through it. `scope` is the
+        function the `Depends(...)` is written in, whose nested functions it may name."""
         if not isinstance(target, Name) or depth > _MAX_DEPTH:
             return _Signature()
-        found = self.callables.find(module, target.dotted)
+        found = _nested(module, scope, target.dotted) or self.callables.find(module, target.dotted)
         if found is None or found.kind == "external":
             return _outside_dependency(target.dotted, found.qualified if found else module.resolve(target.dotted))
         key = found.qualified
@@ -597,20 +627,27 @@ class _Signatures:
                 qualified: str, name: str, depth: int) -> _Signature:
         signature = _Signature()
         params: list[tuple[Module, Param]] = []
+        body: tuple[Module, Function] | None = None  # the function whose body receives the parameters
         if kind == "function" and module is not None and function is not None:
             params = [(module, param) for param in function.params]
+            body = (module, function)
         elif kind == "class" and ref is not None:
             params = self._class_parameters(ref)
+            init = self.callables.method(ref, "__init__")
+            body = (init[0].module, init[1]) if init is not None else None
         elif kind == "instance" and ref is not None:
             call = self.callables.method(ref, "__call__")
             if call is not None:
                 params = [(call[0].module, param) for param in call[1].params[1:]]
+                body = (call[0].module, call[1])
             if self._is_security_scheme(ref):
                 signature.auth.append(f"{name} ({ref.cls.name})")
         for param_module, param in params:
             if param.kind in ("var_positional", "var_keyword") or param.name in ("self", "cls"):
                 continue
             self.parameter(param_module, param, set(), name, signature, depth)
+        if body is not None:
+            signature.parameters = _clamped_in(signature.parameters, *body)
         return signature
 
     def _class_parameters(self, ref: ClassRef) -> list[tuple[Module, Param]]:
@@ -636,6 +673,15 @@ def _marker(metadata: list[Expr], type_module: Module, default: Expr | None,
     return None, module
 
 
+def _field_call(metadata: list[Expr], default: Expr | None) -> Call | None:
+    """A Pydantic `Field(...)` (in Annotated metadata or as the default), which can bound a field of a class
+    used as a dependency: `limit: int = Field(50, le=100)`."""
+    for expr in [*metadata, default]:
+        if isinstance(expr, Call) and callee(expr) == "Field":
+            return expr
+    return None
+
+
 def _outside_dependency(written: str, qualified: str) -> _Signature:
     """A dependency the workspace does not define: only its name and origin can speak for it."""
     signature = _Signature()
@@ -659,6 +705,27 @@ def _dependency_name(target: Expr | None) -> str:
     if isinstance(target, Call):
         return _dependency_name(target.func)
     return expr_text(target) or "dependency"
+
+
+def _nested(module: Module, scope: Function | None, name: str) -> Found | None:
+    """A function defined inside `scope` (a dependency factory's `def get_limit(...)`), named from within it."""
+    if scope is None or "." in name:
+        return None
+    qualname = f"{scope.qualname}.<locals>.{name}"
+    function = next((fn for fn in module.functions if fn.qualname == qualname), None)
+    return Found("function", f"{module.module}.{qualname}", module, function=function) if function else None
+
+
+def _clamped_in(parameters: list[Parameter], module: Module, function: Function) -> list[Parameter]:
+    """A dependency's own parameters, bounded by what its body clamps or rejects (`if limit > 100: raise ...`)."""
+    own = {param.name for param in function.params}
+    clamps = {name: bound for name, bound in body_clamps(function).items() if name in own}
+    if not clamps:
+        return parameters
+    return [replace(parameter, upper_bound=clamps[parameter.name])
+            if parameter.upper_bound is None and parameter.name in clamps and parameter.location is not None
+            and parameter.location.path == module.path and within(parameter.location.span, function.span)
+            else parameter for parameter in parameters]
 
 
 def _clamped(parameters: list[Parameter], clamps: dict[str, str]) -> list[Parameter]:

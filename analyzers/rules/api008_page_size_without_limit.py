@@ -4,9 +4,12 @@ Flags a page-size parameter the client can set with no upper bound: `limit: int 
 choose the size (`page_size_query_param`, `LimitOffsetPagination`) without `max_page_size` / `max_limit`,
 including `LimitOffsetPagination` as `DEFAULT_PAGINATION_CLASS`.
 
-A bound counts wherever it is written: `Query(50, le=200)`, `Annotated[int, Query(le=200)]`, `conint(le=200)`, a
-clamp in the body (`limit = min(limit, 200)`, `if limit > 200: limit = 200`), or Flask-SQLAlchemy's `paginate(...,
-per_page=n)`, which caps it (`max_per_page`, 100 by default).
+A bound counts wherever it is written: `Query(50, le=200)`, `Annotated[int, Query(le=200)]`, `conint(le=200)`,
+`Field(50, le=200)` on a class used as a dependency, a clamp in the body (`limit = min(limit, 200)`, `if limit > 200:
+limit = 200`), a guard that refuses larger values (`if limit > 200: raise HTTPException(422)`, or `abort(400)`) in
+the handler or in the dependency that gives the value, or Flask-SQLAlchemy's `paginate(..., per_page=n)`, which caps
+it (`max_per_page`, 100 by default). A helper that returns the marker (`limit: int = LimitBody()` where `LimitBody`
+returns `Depends(get_limit)` or `Query(50, le=200)`) is read for what it returns, in any module.
 
 ## Why it matters
 Pagination only protects the database and the client when the page has a size limit: `?limit=1000000` turns a
@@ -103,8 +106,7 @@ def bound_fix(endpoint: Endpoint, parameter: Parameter, options: Options) -> Fix
     bound = f"le={options.max_page_size}"
     if parameter.marker_anchor is not None:
         at = parameter.marker_anchor.span.start
-        default = (parameter.default or "")
-        separator = "" if default.endswith("()") else ", "
+        separator = ", " if parameter.marker_has_arguments else ""
         return Fix(f"Bound {parameter.name} with {bound}",
                    edits=(TextEdit(parameter.marker_anchor.path, Span(at, at), f"{separator}{bound}"),), safe=False)
     where = parameter.default_location

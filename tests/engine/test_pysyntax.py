@@ -95,6 +95,31 @@ def test_fstrings_and_constants_are_told_apart() -> None:
     assert isinstance(values[2], Const) and values[2].value == "ab"
 
 
+def test_if_conditions_keep_their_ordering_comparisons_and_whether_they_raise() -> None:
+    summary = summarize(b"""
+def check(limit, page, names):
+    if not limit <= MAX or (0 < page < 5 and page not in names):
+        raise ValueError(limit)
+    elif page >= len(names):
+        return 1
+    if names or limit is None or limit == 3:
+        pass
+
+    def inner():
+        if page > 1:
+            return
+""", "m", "m.py")
+    outer, inner = summary.functions
+    first, second = outer.conditions  # the third test orders nothing: not kept
+    assert [(expr_text(c.left), c.op, expr_text(c.right)) for c in first.comparisons] == [
+        ("limit", ">", "MAX"), ("0", "<", "page"), ("page", "<", "5")]
+    assert first.raises and not second.raises
+    assert [(expr_text(c.left), c.op, expr_text(c.right)) for c in second.comparisons] == [
+        ("page", ">=", "len(names)")]
+    assert (first.body.start.line, second.body.start.line) == (3, 5)
+    assert [(expr_text(c.left), c.op) for c in inner.conditions[0].comparisons] == [("page", ">")]
+
+
 @settings(max_examples=200, deadline=None)
 @given(st.binary(max_size=400))
 def test_random_bytes_never_raise(data: bytes) -> None:

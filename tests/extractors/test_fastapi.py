@@ -681,3 +681,58 @@ def test_groups_route_anchors_rate_limit_dependencies_and_bounds(tmp_path: Path)
     # A trailing comma: the keyword goes after the last argument.
     assert insert(tmp_path, everything.route_anchor, ", status_code=200") == \
         "    response_model=list[dict], status_code=200,"
+
+
+def test_markers_made_by_helpers_and_bounds_enforced_by_guards(tmp_path: Path) -> None:
+    project = build(tmp_path, {
+        "app/__init__.py": "",
+        "app/limits.py": """
+            from fastapi import Body, Depends, HTTPException, Query
+
+            MAX_LIMIT = 200
+
+            def LimitBody():
+                def get_limit(limit: int = Body(None)):
+                    if limit > MAX_LIMIT:
+                        raise HTTPException(status_code=422)
+                    return limit
+                return Depends(get_limit)
+
+            def LimitQuery():
+                return Query(50, le=MAX_LIMIT)
+
+            def EitherQuery(flag):
+                if flag:
+                    return Query(50, le=10)
+                return Body(50)
+        """,
+        "app/main.py": """
+            from fastapi import FastAPI, HTTPException
+            from app import limits
+
+            app = FastAPI()
+
+            @app.post("/filter")
+            def read(limit: int = limits.LimitBody(), offset: int = 0, size: int = limits.EitherQuery(True)):
+                return []
+
+            @app.get("/items")
+            def items(limit: int = limits.LimitQuery(), count: int = 20):
+                if not count <= 500:
+                    raise HTTPException(status_code=422)
+                return []
+        """,
+    })
+    read = {(p.name, p.via): p for p in endpoint(project, "read").parameters}
+    # FastAPI sees the Depends(...) the helper returns, and reads its nested dependency's parameters.
+    assert read[("limit", None)].source == "dependency"
+    nested = read[("limit", "get_limit")]
+    assert nested.upper_bound == "MAX_LIMIT" and nested.location is not None
+    assert nested.location.path == "app/limits.py"
+    # A helper returning different markers on different paths is not followed.
+    assert read[("size", None)].source == "query" and read[("size", None)].upper_bound is None
+    items = {p.name: p for p in endpoint(project, "items").parameters}
+    assert items["limit"].source == "query" and items["limit"].upper_bound == "MAX_LIMIT"
+    assert items["limit"].marker_anchor is not None and items["limit"].marker_anchor.path == "app/limits.py"
+    assert items["limit"].marker_has_arguments
+    assert items["count"].upper_bound == "500"
