@@ -25,7 +25,7 @@ from analyzers.discovery import MAX_FILE_BYTES, discover, language_of, module_na
 from analyzers.extract import digest, extract_file
 from analyzers.extractors import extractors
 from analyzers.facts import FileFacts
-from analyzers.model import Finding, Project
+from analyzers.model import Finding, Project, Span
 from analyzers.pysyntax import Module
 from analyzers.resolve import KeptStep, ModelBuilder
 from analyzers.rule_runs import RuleRun, RuleRunner
@@ -235,11 +235,16 @@ class Workspace:
         self._rule_runs = runner.runs
         by_path: dict[str, list[Finding]] = {}
         seen: set[tuple[str, str]] = set()
+        # One handler served under two paths (`for rule in [LIST_USERS, AJAX_LIST_USERS]`) is one thing to fix:
+        # a rule's second finding at the very same place says nothing new.
+        placed: set[tuple[str, str, Span]] = set()
         for finding in raw:
             key = (finding.fingerprint, finding.location.path)
-            if key in seen:
+            place = (finding.code, finding.location.path, finding.location.span)
+            if key in seen or place in placed:
                 continue
             seen.add(key)
+            placed.add(place)
             ignored = self.config.ignored_for(finding.location.path)
             if ignored and code_matches(finding.code, ignored):
                 continue

@@ -207,17 +207,18 @@ def _registrations(module: Module, path: str) -> list[FlaskRegistration]:
 def _rule_calls(module: Module, path: str) -> list[FlaskRoute]:
     """`add_url_rule(rule, endpoint, view_func)` and `api.add_resource(Resource, "/a", "/b")`."""
     found: list[FlaskRoute] = []
+    functions = {fn.qualname: fn for fn in module.functions}
     for scope, call in scoped_calls(module):
         owner = receiver(call)
         name = callee(call)
         if owner is None:
             continue
         if name == "add_url_rule":
-            rule = path_text(module, call_argument(call, 0, "rule"))
+            rules = _rules_of(module, functions.get(scope), call, call_argument(call, 0, "rule"))
             view, is_class = _view_target(module, scope, call_argument(call, 2, "view_func"))
             methods = tuple(method.upper() for method in strings_of(call.kwarg("methods"))) or None
-            if rule is not None and view is not None:
-                found.append(FlaskRoute(scope, owner, (rule,), methods, Location(path, call.span), None, view,
+            if rules and view is not None:
+                found.append(FlaskRoute(scope, owner, rules, methods, Location(path, call.span), None, view,
                                         is_class))
         elif name == "add_resource" and call.args and isinstance(call.args[0], Name):
             rules = tuple(rule for rule in (path_text(module, arg) for arg in call.args[1:]) if rule is not None)
@@ -225,6 +226,18 @@ def _rule_calls(module: Module, path: str) -> list[FlaskRoute]:
                 found.append(FlaskRoute(scope, owner, rules, None, Location(path, call.span), None,
                                         call.args[0].dotted, True))
     return found
+
+
+def _rules_of(module: Module, fn: Function | None, call: Call, rule: Expr | None) -> tuple[str, ...]:
+    """The rule of an `add_url_rule` call; each item of a literal list the rule is looped over
+    (`for rule in [CREATE_USER, AJAX_CREATE_USER]: app.add_url_rule(rule=rule, ...)`, MLflow)."""
+    if isinstance(rule, Name) and fn is not None:
+        for span, iterable, names in fn.loop_sources:
+            if (rule.dotted in names and isinstance(iterable, Seq) and span.start <= call.span.start
+                    and call.span.end <= span.end):
+                return tuple(text for text in (path_text(module, item) for item in iterable.items) if text)
+    text = path_text(module, rule)
+    return (text,) if text is not None else ()
 
 
 def _helper_calls(module: Module, path: str) -> list[HelperRouteCall]:

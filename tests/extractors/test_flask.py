@@ -485,3 +485,25 @@ def test_routes_registered_through_a_project_helper_get_the_callers_blueprint_an
     assert routes == [("/forum/threads", ("GET",)), ("/forum/topics", ("GET",)),
                       ("/forum/topics/<int:topic_id>", ("GET",))]
     assert len({e.group for e in project.endpoints}) == 1 and None not in {e.group for e in project.endpoints}
+
+
+def test_a_rule_looped_over_a_literal_list_gives_one_path_per_item(tmp_path: Path) -> None:
+    # MLflow: `for rule in [LIST_USERS, AJAX_LIST_USERS]: app.add_url_rule(rule=rule, view_func=..., ...)`
+    project = build(tmp_path, {"server/auth.py": """
+        from flask import Flask
+
+        LIST_USERS = "/api/2.0/users/list"
+        AJAX_LIST_USERS = "/ajax-api/2.0/users/list"
+
+
+        def list_users():
+            return {"users": []}
+
+
+        def create_app():
+            app = Flask(__name__)
+            for rule in [LIST_USERS, AJAX_LIST_USERS]:
+                app.add_url_rule(rule=rule, view_func=list_users, methods=["GET"])
+            return app
+    """})
+    assert sorted(e.path for e in project.endpoints) == ["/ajax-api/2.0/users/list", "/api/2.0/users/list"]
