@@ -134,3 +134,32 @@ def test_types_of_several_databases_alone_name_no_database(tmp_path: Path) -> No
     })
     assert project.dialect is None
     assert any("not detected" in note for note in project.notes), project.notes
+
+
+def test_a_handler_served_under_two_paths_is_reported_once(tmp_path: Path) -> None:
+    # MLflow registers each auth view under a REST path and an AJAX path: one thing to fix, one finding.
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "x"\n\n[tool.plumbline]\nselect = ["API001"]\n')
+    (tmp_path / "server.py").write_text(textwrap.dedent("""
+        from flask import Flask
+
+        from store import User
+
+
+        def list_users():
+            return {"users": [user.name for user in User.query.all()]}
+
+
+        def create_app():
+            app = Flask(__name__)
+            for rule in ["/api/2.0/users/list", "/ajax-api/2.0/users/list"]:
+                app.add_url_rule(rule=rule, view_func=list_users, methods=["GET"])
+            return app
+    """))
+    (tmp_path / "store.py").write_text("from flask_sqlalchemy import SQLAlchemy\n\ndb = SQLAlchemy()\n\n\n"
+                                       "class User(db.Model):\n    id = db.Column(db.Integer, primary_key=True)\n"
+                                       "    name = db.Column(db.String(80))\n")
+    workspace = Workspace(tmp_path, load_config(tmp_path))
+    workspace.scan()
+    result = workspace.check()
+    assert len(result.project.endpoints) == 2
+    assert [finding.code for findings in result.findings.values() for finding in findings] == ["API001"]
