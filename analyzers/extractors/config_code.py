@@ -625,7 +625,8 @@ class _PythonFile:
         leak, via = self.leak(clause, calls, returns)
         caught = ", ".join(clause.types)
         label = "except:" if not clause.types else f"except ({caught})" if len(clause.types) > 1 else f"except {caught}"
-        assigned = [a.value for a in fn.assigns if a.value is not None and _within(a.span, clause.body)]
+        assigned = [a.value for a in (*fn.assigns, *fn.augmented, *self.module.item_assigns)
+                    if a.value is not None and _within(a.span, clause.body)]
         # A body that passes the exception on (returns it, stores it) hands the error to someone.
         silent = not calls and not clause.raises and not _mentions([*returns, *assigned], clause.name)
         self.fact("broad_except", label, clause.span, fn, silent=_flag(silent), explained=_flag(self.explained(clause)),

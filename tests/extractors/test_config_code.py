@@ -427,6 +427,12 @@ def test_broad_handler_kinds(tmp_path: Path) -> None:
                     failure = e
                     return failure
 
+            def g(results):
+                try:
+                    run()
+                except Exception as e:
+                    results["error"] = e
+
             def d():
                 try:
                     run()
@@ -449,9 +455,9 @@ def test_broad_handler_kinds(tmp_path: Path) -> None:
     })
     by_function = {site.function.rsplit(".", 1)[-1]: site.detail for site in sites(project, "broad_except")
                    if site.function}
-    assert set(by_function) == {"a", "b", "c", "d", "e"}
+    assert set(by_function) == {"a", "b", "c", "d", "e", "g"}
     assert by_function["a"].get("silent") == "true"
-    assert "silent" not in by_function["b"] and "silent" not in by_function["c"]
+    assert "silent" not in by_function["b"] and "silent" not in by_function["c"] and "silent" not in by_function["g"]
     assert by_function["d"].get("logged") == "true"
     assert by_function["e"].get("silent") == "true" and by_function["e"].get("explained") == "true"
 
@@ -471,6 +477,13 @@ def test_deliberate_handler_shapes(tmp_path: Path) -> None:
                 except Exception:
                     value = None
                 return value
+
+            def fallback_item(data):
+                try:
+                    data["embed"] = render()
+                except Exception:
+                    data["embed"] = None
+                return data
 
             def returns_none():
                 try:
@@ -521,7 +534,8 @@ def test_deliberate_handler_shapes(tmp_path: Path) -> None:
                if site.function}
     flagged = {name: [key for key in ("fallback", "nested", "converts") if detail.get(key)]
                for name, detail in details.items()}
-    assert flagged == {"fallback_value": ["fallback"], "fallback_assign": ["fallback"], "returns_none": [],
+    assert flagged == {"fallback_value": ["fallback"], "fallback_assign": ["fallback"],
+                       "fallback_item": ["fallback"], "returns_none": [],
                        "bare_return": [], "skips": [], "nested": ["nested"], "parses": ["converts"],
                        "writes": []}
 
