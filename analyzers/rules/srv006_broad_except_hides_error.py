@@ -143,7 +143,7 @@ def swallow(project: Project, site: CallSite, options: Options) -> str | None:
 RULE = Rule(
     code="SRV006",
     name="broad-except-hides-error",
-    summary="A broad except swallows errors without logging, or sends the exception text to the client",
+    summary="A broad except swallows errors on a request or job path, or sends the exception text to the client",
     check=check,
     options=Options,
 )
