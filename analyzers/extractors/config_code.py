@@ -13,7 +13,9 @@ modules that star-import them and the classes that inherit from them. `resolve` 
 - `debug_flag`: DEBUG on in a settings module or config class that production uses, `FastAPI(debug=True)`,
   `app.config["DEBUG"] = True`, `app.run(debug=True)` / `uvicorn.run(reload=True)` outside a main guard;
 - `print`: a `print(...)` in a function (`detail`: logger, cli, fix_*);
-- `broad_except`: `except:` / `except Exception:` (`detail`: silent, logged, raises, leak, leak_via);
+- `broad_except`: `except:` / `except Exception:` (`detail`: silent, logged, raises, leak, leak_via, explained;
+  fallback when the handler carries on with a value it chose, nested inside another except clause, converts
+  when the try block only imports, parses or converts);
 - `worker_loop`: a `while True:` loop that consumes work (`detail`: consumes, signals, interrupts).
 
 Every site gets `detail["entity"]`: "<function or module or path>:<name>", numbered when repeated.
@@ -164,6 +166,20 @@ RESPONSE_BUILDERS = frozenset({
     "jsonify", "make_response", "abort", "HTTPException", "HttpResponse", "JsonResponse",
     "HttpResponseServerError", "HttpResponseBadRequest",
 })
+# Calls that only turn a value into another (parse, decode, convert, validate): a try block calling nothing else
+# fails because of its input. Builtins and converters by name (`json` is `response.json()` / `request.json()`,
+# which parse a body), and project functions by their first verb (`parse_uri`, `_decode_token`).
+PURE_CALLS = frozenset({
+    "int", "float", "str", "bool", "bytes", "complex", "Decimal", "UUID", "Version", "len", "iter", "next",
+    "getattr", "hasattr", "isinstance", "issubclass", "dict", "list", "tuple", "set", "frozenset", "sorted",
+    "min", "max", "abs", "round", "ord", "chr", "repr", "format", "type", "zip", "enumerate", "range", "any",
+    "all", "sum", "strip", "split", "lower", "upper", "replace", "join", "startswith", "endswith", "json",
+    "literal_eval", "b64decode", "b64encode", "urlsafe_b64decode", "urlparse", "urlsplit", "unquote", "quote",
+    "fromisoformat", "strptime", "fromtimestamp", "from_string", "to_python", "model_validate",
+    "model_validate_json", "parse_obj", "parse_raw", "import_module", "unsign", "unpack", "normalize",
+})
+PURE_VERBS = frozenset({"parse", "parser", "decode", "encode", "loads", "dumps", "deserialize", "validate",
+                        "convert", "coerce"})
 TRACEBACK_FORMATTERS = frozenset({"traceback.format_exc", "traceback.format_exception", "traceback.format_tb",
                                   "traceback.format_stack"})
 
@@ -609,12 +625,31 @@ class _PythonFile:
         leak, via = self.leak(clause, calls, returns)
         caught = ", ".join(clause.types)
         label = "except:" if not clause.types else f"except ({caught})" if len(clause.types) > 1 else f"except {caught}"
-        assigned = [a.value for a in fn.assigns if a.value is not None and _within(a.span, clause.body)]
+        assigned = [a.value for a in (*fn.assigns, *fn.augmented, *self.module.item_assigns)
+                    if a.value is not None and _within(a.span, clause.body)]
         # A body that passes the exception on (returns it, stores it) hands the error to someone.
         silent = not calls and not clause.raises and not _mentions([*returns, *assigned], clause.name)
         self.fact("broad_except", label, clause.span, fn, silent=_flag(silent), explained=_flag(self.explained(clause)),
                   logged=_flag(logged), raises=_flag(clause.raises), leak=leak, leak_via=via,
-                  types=", ".join(clause.types) or "(bare)")
+                  types=", ".join(clause.types) or "(bare)",
+                  fallback=_flag(_substitutes(fn, clause, returns, assigned)),
+                  nested=_flag(any(other is not clause and _within(clause.span, other.body) for other in fn.excepts)),
+                  converts=_flag(self.only_converts(fn, clause)))
+
+    def only_converts(self, fn: Function, clause: ExceptClause) -> bool:
+        """The try block calls nothing but imports, parsers and converters (`int(text)`, `json.loads(raw)`,
+        `base64.b64decode(data)`, `parse_uri(uri)`): its failure is an answer about the input, not a lost write."""
+        block = _try_block(fn, clause)
+        return all(self.pure_call(call) for outer in fn.calls if _within(outer.span, block)
+                   for call in iter_calls(outer))
+
+    def pure_call(self, call: Call) -> bool:
+        name = _last(self.resolve(call.func)) if isinstance(call.func, Name) else \
+            call.func.attr if isinstance(call.func, Attr) else ""
+        if name in PURE_CALLS:
+            return True
+        words = _name_words(name)
+        return bool(words) and words[0] in PURE_VERBS
 
     def explained(self, clause: ExceptClause) -> bool:
         """A comment in the handler's body says why the error is dropped (`# keep the raw string if ...`)."""
@@ -966,6 +1001,26 @@ def _explains(comment: str) -> bool:
     text = comment.lstrip("#").strip().lower()
     tool_markers = ("noqa", "type:", "plumbline:", "expect:", "pragma", "todo", "fixme", "xxx", "nosec")
     return len(text) > 3 and not text.startswith(tool_markers)
+
+
+def _substitutes(fn: Function, clause: ExceptClause, returns: list[Expr], assigned: list[Expr]) -> bool:
+    """The handler carries on with a value it chose (`return False`, `return []`, `locale = "en"`, `body = None`)
+    rather than with nothing (`pass`, `continue`, `break`, `return`, `return None`)."""
+    if any(kind in ("pass_statement", "continue_statement", "break_statement") for kind in clause.statements):
+        return False
+    if any(isinstance(value, Const) and value.value is None for value in returns):
+        return False
+    exits = sum(1 for span in fn.exits if _within(span, clause.body))
+    if exits > len(returns):  # a bare `return`
+        return False
+    return bool(assigned or returns)
+
+
+def _try_block(fn: Function, clause: ExceptClause) -> Span:
+    """The try block of `clause`'s try statement: from `try` to its first except clause."""
+    first = min((other.span.start for other in fn.excepts if other.try_span == clause.try_span),
+                key=lambda position: (position.line, position.column))
+    return Span(clause.try_span.start, first)
 
 
 def _mentions(expressions: list[Expr], name: str | None) -> bool:

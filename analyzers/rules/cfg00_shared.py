@@ -46,6 +46,34 @@ def serving(project: Project, function: str | None) -> str | None:
     return f"{'/'.join(endpoint.methods)} {endpoint.path or '/'}"
 
 
+def running(project: Project, function: str | None) -> str | None:
+    """What runs `function` on the backend: the request ("POST /orders"), else the background job ("task
+    send_receipt()", "worker loop in consume()"); None when neither reaches it."""
+    request = serving(project, function)
+    if request is not None or function is None:
+        return request
+    return project.derived("job_path", _job_path).get(function)
+
+
+def _job_path(project: Project) -> dict[str, str]:
+    """Functions a background job runs (a Celery/RQ task, a `while True:` loop consuming a queue, and what they
+    call) → the job, named."""
+    stack = [(call.function, f"task {short_name(call.function)}") for call in project.calls_of("task")
+             if call.function]
+    stack += [(call.function, f"worker loop in {short_name(call.function)}")
+              for call in project.calls_of("worker_loop") if call.function]
+    reached: dict[str, str] = {}
+    while stack:
+        name, job = stack.pop()
+        if name in reached:
+            continue
+        reached[name] = job
+        info = project.functions.get(name)
+        if info is not None:
+            stack.extend((callee, job) for callee in info.calls if callee in project.functions)
+    return reached
+
+
 def planned_fix(site: CallSite, title: str, safe: bool = False) -> Fix | None:
     """The replacement the extractor planned (`fix_span` → `fix_text`), plus the import it needs."""
     span = decode_span(site.detail.get("fix_span"))

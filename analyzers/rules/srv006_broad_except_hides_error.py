@@ -2,19 +2,28 @@
 Flags broad exception handlers (`except:`, `except Exception:`, `except BaseException:`, or a tuple holding
 one of them) that make an error disappear or hand it to the client:
 
-- handlers that swallow the error: their body neither re-raises nor calls anything at all (`pass`,
-  `continue`, `return None`, `return False`, an assignment), so nothing is logged and nobody learns that
-  something failed;
+- handlers that swallow the error where the backend runs them: in a function that serves a request (an
+  endpoint handler and what it calls) or a background job (a Celery or RQ task, a `while True:` loop consuming
+  a queue, and what they call), whose body neither re-raises nor calls anything and carries on with nothing in
+  place of what failed (`pass`, `continue`, `break`, `return`, `return None`), so nothing is logged and nobody
+  learns that something failed;
 - handlers on a request path that put the exception's text into the response: `str(e)`, `repr(e)`,
   `f"{e}"`, `e.args` or `traceback.format_exc()` passed to `JSONResponse(...)`, `jsonify(...)`,
   `Response(...)`, `HTTPException(detail=...)`, `abort(...)`, or returned by the endpoint handler itself
-  (`return {"error": str(e)}, 500`).
+  (`return {"error": str(e)}, 500`). Not when the try block only parses or converts (see below): the text
+  then describes the client's own input (`Invalid JSON payload: Expecting value: line 1 column 1`).
 
-Not reported: narrow handlers (`except KeyError: pass`), handlers that re-raise (`raise`, `raise ... from e`),
-handlers that do something (call a function: log, clean up, build a fallback) or pass the exception on (return
-or store it), handlers whose body has a comment saying why the error is dropped (`# best effort: the cache
-is optional`; tool comments such as `# noqa` or `# TODO` do not count), `__del__` / `__exit__` methods, and
-test suites.
+Not reported (unless `strict`): swallows in functions no request or job reaches (client libraries, command-line
+tools, scripts: their callers decide what a failure means); handlers that carry on with a value they chose
+(`return False`, `return []`, `locale = "en"`, `workspace_id = None`): a fallback is a decision, not a lost
+error; handlers nested in another except clause (the error path of an error path); handlers whose try block
+only imports, parses or converts (`int(text)`, `json.loads(raw)`, `base64.b64decode(data)`,
+`datetime.fromisoformat(value)`, `parse_uri(uri)`, `from x import y`): a failed parse is an answer about the
+input, not a write that never happened; handlers whose body has a comment saying why the error is dropped
+(`# best effort: the cache is optional`; tool comments such as `# noqa` or `# TODO` do not count).
+Never reported: narrow handlers (`except KeyError: pass`), handlers that re-raise (`raise`, `raise ... from
+e`) or log (`logger.exception/error/warning/info`, `logging.*`, `sentry_sdk.capture_exception`,
+`traceback.print_exc`), `__del__` / `__exit__` methods, and test suites.
 
 ## Why it matters
 A swallowed exception turns a failure into wrong data with no trace: the order that was never charged, the
@@ -24,9 +33,10 @@ internals (SQL, file paths, hostnames, sometimes credentials) and gives users a 
 
 ## Example
 ```python
-def sync_inventory(item: Item) -> None:
+@shared_task
+def sync_inventory(sku: str) -> None:
     try:
-        warehouse.push(item)
+        warehouse.push(sku)
     except Exception:
         pass
 
@@ -40,11 +50,12 @@ def create_order(order: OrderIn) -> dict:
 
 ## Use instead
 ```python
-def sync_inventory(item: Item) -> None:
+@shared_task
+def sync_inventory(sku: str) -> None:
     try:
-        warehouse.push(item)
+        warehouse.push(sku)
     except WarehouseUnavailable:
-        logger.warning("warehouse unavailable, will retry %s", item.sku, exc_info=True)
+        logger.warning("warehouse unavailable, will retry %s", sku, exc_info=True)
 
 @router.post("/orders")
 def create_order(order: OrderIn) -> dict:
@@ -53,9 +64,11 @@ def create_order(order: OrderIn) -> dict:
 There is no automatic fix: which exceptions to catch and what to do with them is a decision.
 
 ## Options
-- `strict`: also report explained swallows, and broad handlers that call something but neither log
-  (`logger.exception/error/warning/info`, `logging.*`, `sentry_sdk.capture_exception`,
-  `traceback.print_exc`) nor re-raise (default false).
+- `strict`: report every broad handler that neither logs nor re-raises, wherever it is: also those left out
+  above (outside request and job paths, fallbacks, nested, around parsing, explained) and handlers that call
+  something but do not log (default false).
+- `backend-path-only`: report swallows only in functions a request or a background job runs (default true);
+  false reports them in every function, with the other exceptions above still applied.
 - `report-leaks`: report exception text sent to the client (default true).
 - `ignore-functions`: function names (globs) where swallowing is deliberate (default `["__del__", "__exit__",
   "__aexit__"]`).
@@ -69,14 +82,19 @@ from pydantic import BaseModel, ConfigDict
 
 from analyzers.model import CallSite, Finding, Project
 from analyzers.rules import Rule
-from analyzers.rules.cfg00_shared import is_test_path, matches_any, serving, short_name
+from analyzers.rules.cfg00_shared import is_test_path, matches_any, running, serving, short_name
 
 
 class Options(BaseModel):
     model_config = ConfigDict(extra="forbid")
     strict: bool = False
+    backend_path_only: bool = True
     report_leaks: bool = True
     ignore_functions: list[str] = ["__del__", "__exit__", "__aexit__"]
+
+
+# What makes a silent handler a deliberate one (see the extractor's `broad_except` detail).
+DELIBERATE = ("explained", "fallback", "nested", "converts")
 
 
 def check(project: Project, options: BaseModel) -> Iterator[Finding]:
@@ -88,14 +106,14 @@ def check(project: Project, options: BaseModel) -> Iterator[Finding]:
         if matches_any(function, options.ignore_functions):
             continue
         text = leak(project, site) if options.report_leaks else None
-        text = text or swallow(site, options)
+        text = text or swallow(project, site, options)
         if text is not None:
             yield RULE.finding(text, site.location, site.detail["entity"])
 
 
 def leak(project: Project, site: CallSite) -> str | None:
     detail = site.detail
-    if not detail.get("leak"):
+    if not detail.get("leak") or detail.get("converts"):
         return None
     request = serving(project, site.function)
     handler = project.request_path().get(site.function or "")
@@ -106,13 +124,16 @@ def leak(project: Project, site: CallSite) -> str | None:
             f"exception and answer with a generic error message")
 
 
-def swallow(site: CallSite, options: Options) -> str | None:
+def swallow(project: Project, site: CallSite, options: Options) -> str | None:
     detail = site.detail
     if detail.get("raises") or detail.get("logged"):
         return None
-    if detail.get("silent") and not detail.get("explained"):
-        return (f"`{site.callee}` in {short_name(site.function)} swallows every error without a trace: catch the "
-                f"exceptions you expect, and log or re-raise the rest")
+    if detail.get("silent") and not any(detail.get(reason) for reason in DELIBERATE):
+        where = running(project, site.function)
+        if where is not None or not options.backend_path_only:
+            run_by = f" (run by {where})" if where else ""
+            return (f"`{site.callee}` in {short_name(site.function)}{run_by} swallows every error without a trace: "
+                    f"catch the exceptions you expect, and log or re-raise the rest")
     if options.strict:
         return (f"`{site.callee}` in {short_name(site.function)} neither logs nor re-raises: log the exception "
                 f"(logger.exception) or re-raise it")
@@ -122,7 +143,7 @@ def swallow(site: CallSite, options: Options) -> str | None:
 RULE = Rule(
     code="SRV006",
     name="broad-except-hides-error",
-    summary="A broad except swallows errors without logging, or sends the exception text to the client",
+    summary="A broad except swallows errors on a request or job path, or sends the exception text to the client",
     check=check,
     options=Options,
 )

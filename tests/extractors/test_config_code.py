@@ -427,6 +427,12 @@ def test_broad_handler_kinds(tmp_path: Path) -> None:
                     failure = e
                     return failure
 
+            def g(results):
+                try:
+                    run()
+                except Exception as e:
+                    results["error"] = e
+
             def d():
                 try:
                     run()
@@ -449,11 +455,150 @@ def test_broad_handler_kinds(tmp_path: Path) -> None:
     })
     by_function = {site.function.rsplit(".", 1)[-1]: site.detail for site in sites(project, "broad_except")
                    if site.function}
-    assert set(by_function) == {"a", "b", "c", "d", "e"}
+    assert set(by_function) == {"a", "b", "c", "d", "e", "g"}
     assert by_function["a"].get("silent") == "true"
-    assert "silent" not in by_function["b"] and "silent" not in by_function["c"]
+    assert "silent" not in by_function["b"] and "silent" not in by_function["c"] and "silent" not in by_function["g"]
     assert by_function["d"].get("logged") == "true"
     assert by_function["e"].get("silent") == "true" and by_function["e"].get("explained") == "true"
+
+
+def test_deliberate_handler_shapes(tmp_path: Path) -> None:
+    project = project_of(tmp_path, {
+        "app/jobs.py": """
+            def fallback_value():
+                try:
+                    return run()
+                except Exception:
+                    return False
+
+            def fallback_assign():
+                try:
+                    value = run()
+                except Exception:
+                    value = None
+                return value
+
+            def fallback_item(data):
+                try:
+                    data["embed"] = render()
+                except Exception:
+                    data["embed"] = None
+                return data
+
+            def returns_none():
+                try:
+                    return run()
+                except Exception:
+                    return None
+
+            def bare_return():
+                try:
+                    run()
+                except Exception:
+                    if ready:
+                        return
+                    value = 1
+
+            def skips():
+                for item in items:
+                    try:
+                        run(item)
+                    except Exception:
+                        ok = False
+                        continue
+
+            def nested():
+                try:
+                    run()
+                except ValueError:
+                    try:
+                        undo()
+                    except Exception:
+                        pass
+
+            def parses(raw):
+                try:
+                    from app import codecs
+                    return codecs.parse_order(json.loads(raw), int(raw.strip()))
+                except Exception:
+                    return None
+
+            def writes(raw):
+                try:
+                    save(json.loads(raw))
+                except Exception:
+                    return None
+        """,
+    })
+    details = {site.function.rsplit(".", 1)[-1]: site.detail for site in sites(project, "broad_except")
+               if site.function}
+    flagged = {name: [key for key in ("fallback", "nested", "converts") if detail.get(key)]
+               for name, detail in details.items()}
+    assert flagged == {"fallback_value": ["fallback"], "fallback_assign": ["fallback"],
+                       "fallback_item": ["fallback"], "returns_none": [],
+                       "bare_return": [], "skips": [], "nested": ["nested"], "parses": ["converts"],
+                       "writes": []}
+
+
+def test_swallows_are_reported_where_a_request_or_a_job_runs_them(tmp_path: Path) -> None:
+    result = check(tmp_path, {
+        "app/__init__.py": "",
+        "app/main.py": FASTAPI_MAIN,
+        "app/routes.py": """
+            from fastapi import APIRouter
+            from app.service import push
+
+            router = APIRouter()
+
+            @router.post("/push")
+            def do_push():
+                push()
+                return {}
+        """,
+        "app/service.py": """
+            def save():
+                return 1
+
+            def push():
+                try:
+                    save()
+                except Exception:
+                    pass
+
+            def offline():
+                try:
+                    save()
+                except Exception:
+                    pass
+        """,
+        "app/tasks.py": """
+            from celery import shared_task
+            from app.service import save
+
+            @shared_task
+            def nightly():
+                try:
+                    save()
+                except Exception:
+                    pass
+        """,
+        "app/worker.py": """
+            from app.service import save
+
+            def consume(queue):
+                while True:
+                    queue.get()
+                    try:
+                        save()
+                    except Exception:
+                        continue
+        """,
+    }, 'select = ["SRV006"]')
+    messages = {(f.location.path, f.location.line + 1): f.message for f in found(result, "SRV006")}
+    assert set(messages) == {("app/service.py", 7), ("app/tasks.py", 8), ("app/worker.py", 8)}
+    assert "push() (run by POST /push)" in messages[("app/service.py", 7)]
+    assert "(run by task nightly())" in messages[("app/tasks.py", 8)]
+    assert "(run by worker loop in consume())" in messages[("app/worker.py", 8)]
 
 
 def test_strict_option_and_ignored_functions(tmp_path: Path) -> None:
@@ -479,7 +624,10 @@ def test_strict_option_and_ignored_functions(tmp_path: Path) -> None:
                     pass
         """,
     }
-    assert lines_of(check(tmp_path, files, 'select = ["SRV006"]'), "SRV006") == [17]
+    # No request or job runs these functions: only `backend-path-only = false` or `strict` reports them.
+    assert lines_of(check(tmp_path, files, 'select = ["SRV006"]'), "SRV006") == []
+    anywhere = 'select = ["SRV006"]\n[tool.plumbline.rules.SRV006]\nbackend-path-only = false'
+    assert lines_of(check(tmp_path, files, anywhere), "SRV006") == [17]
     strict = 'select = ["SRV006"]\n[tool.plumbline.rules.SRV006]\nstrict = true\nignore-functions = ["clo*"]'
     assert lines_of(check(tmp_path, files, strict), "SRV006") == [4, 11]
 
@@ -629,8 +777,9 @@ def test_async_loops_are_reported_when_asked(tmp_path: Path) -> None:
 
 def test_fingerprints_are_stable_when_lines_move(tmp_path: Path) -> None:
     text = 'DB_PASSWORD = "Xk82!mdQ1z"\n\n\ndef f():\n    try:\n        g()\n    except Exception:\n        pass\n'
-    first = check(tmp_path, {"app/settings.py": text}, 'select = ["CFG001", "SRV006"]')
-    moved = check(tmp_path, {"app/settings.py": "\n\n# moved\n" + text}, 'select = ["CFG001", "SRV006"]')
+    config = 'select = ["CFG001", "SRV006"]\n[tool.plumbline.rules.SRV006]\nbackend-path-only = false'
+    first = check(tmp_path, {"app/settings.py": text}, config)
+    moved = check(tmp_path, {"app/settings.py": "\n\n# moved\n" + text}, config)
     assert {f.fingerprint for f in first.all_findings()} == {f.fingerprint for f in moved.all_findings()}
     assert {f.fingerprint for f in first.all_findings()} == {"CFG001:app.settings:DB_PASSWORD",
                                                             "SRV006:app.settings.f:except Exception"}

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import shutil
 import textwrap
 from pathlib import Path
 
 from analyzers.config import load_config
 from analyzers.engine import Workspace
+
+FIXTURES = Path(__file__).parent.parent / "fixtures"
 
 
 def findings(root: Path, config: str, files: dict[str, str]) -> list[tuple[str, int, str]]:
@@ -126,3 +129,23 @@ def test_srv004_public_paths_are_configurable(tmp_path: Path) -> None:
         public-paths = ["contact"]
     """
     assert findings(tmp_path, relaxed, files) == []
+
+
+def test_srv006_strict_reports_the_deliberate_handlers_of_the_fixture(tmp_path: Path) -> None:
+    """The handlers srv_code_errors leaves unreported (fallbacks, nested, parsing, no request or job) are broad
+    handlers that neither log nor re-raise: `strict` reports them, `backend-path-only = false` only the swallow
+    that no request or job runs."""
+    shutil.copytree(FIXTURES / "srv_code_errors", tmp_path, dirs_exist_ok=True)
+    default = {(path, line) for path, line, _ in findings(tmp_path, '[tool.plumbline]\nselect = ["SRV006"]', {})}
+    strict = """
+        [tool.plumbline]
+        select = ["SRV006"]
+        [tool.plumbline.rules.SRV006]
+        strict = true
+    """
+    deliberate = {("app/services/inventory.py", line) for line in (28, 66, 74, 82, 95, 103, 111, 140, 156)}
+    deliberate |= {("app/tasks.py", 19), ("app/tasks.py", 26), ("shop/views.py", 29)}
+    assert {(path, line) for path, line, _ in findings(tmp_path, strict, {})} == default | deliberate
+    anywhere = strict.replace("strict = true", "backend-path-only = false")
+    assert {(path, line) for path, line, _ in findings(tmp_path, anywhere, {})} == \
+        default | {("app/services/inventory.py", 156)}
