@@ -14,7 +14,7 @@ import threading
 import traceback
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from tree_sitter import Tree
@@ -235,16 +235,11 @@ class Workspace:
         self._rule_runs = runner.runs
         by_path: dict[str, list[Finding]] = {}
         seen: set[tuple[str, str]] = set()
-        # One handler served under two paths (`for rule in [LIST_USERS, AJAX_LIST_USERS]`) is one thing to fix:
-        # a rule's second finding at the very same place says nothing new.
-        placed: set[tuple[str, str, Span]] = set()
-        for finding in raw:
+        for finding in _merge_same_place(raw):
             key = (finding.fingerprint, finding.location.path)
-            place = (finding.code, finding.location.path, finding.location.span)
-            if key in seen or place in placed:
+            if key in seen:
                 continue
             seen.add(key)
-            placed.add(place)
             ignored = self.config.ignored_for(finding.location.path)
             if ignored and code_matches(finding.code, ignored):
                 continue
@@ -270,6 +265,23 @@ class Workspace:
             results[path] = sorted(findings, key=_position)
         self._result = CheckResult(project, results, failures, notes)
         return self._result
+
+
+def _merge_same_place(findings: list[Finding]) -> list[Finding]:
+    """One finding per rule, place and fix: one handler served under two paths (`for rule in [LIST_USERS,
+    AJAX_LIST_USERS]`), one mixin column in two tables whose fix is the same edit. It is one thing to fix; the
+    kept finding's message names the others. Findings are never changed in place: a rule's findings may be
+    reused by the next check."""
+    kept: dict[tuple[str, str, Span, object], tuple[Finding, list[str]]] = {}
+    for finding in findings:
+        fix = (tuple(finding.fix.edits), tuple(finding.fix.creates)) if finding.fix is not None else None
+        place = (finding.code, finding.location.path, finding.location.span, fix)
+        if place in kept:
+            kept[place][1].append(finding.fingerprint.split(":", 1)[-1])
+        else:
+            kept[place] = (finding, [])
+    return [replace(finding, message=f"{finding.message} (also {', '.join(others)})") if others else finding
+            for finding, others in kept.values()]
 
 
 Work = list[tuple[str, bytes, str]]  # (path, content, module name) of files to extract

@@ -162,4 +162,43 @@ def test_a_handler_served_under_two_paths_is_reported_once(tmp_path: Path) -> No
     workspace.scan()
     result = workspace.check()
     assert len(result.project.endpoints) == 2
-    assert [finding.code for findings in result.findings.values() for finding in findings] == ["API001"]
+    [finding] = [finding for findings in result.findings.values() for finding in findings]
+    assert finding.code == "API001" and "(also GET /" in finding.message
+
+
+def test_a_mixin_column_in_two_tables_with_one_fix_is_one_finding_naming_both(tmp_path: Path) -> None:
+    # FlaskBB's HideableMixin: `hidden_by_id` with a foreign key, in posts and topics; `index=True` on the
+    # mixin's column fixes both.
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "x"\n\n[tool.plumbline]\nselect = ["DB003"]\n'
+                                             'database = "postgresql"\n')
+    (tmp_path / "models.py").write_text(textwrap.dedent("""
+        from sqlalchemy import Column, ForeignKey, Integer
+        from sqlalchemy.orm import declarative_base
+
+        Base = declarative_base()
+
+
+        class HideableMixin:
+            hidden_by_id = Column(Integer, ForeignKey("users.id"))
+
+
+        class User(Base):
+            __tablename__ = "users"
+            id = Column(Integer, primary_key=True)
+
+
+        class Post(HideableMixin, Base):
+            __tablename__ = "posts"
+            id = Column(Integer, primary_key=True)
+
+
+        class Topic(HideableMixin, Base):
+            __tablename__ = "topics"
+            id = Column(Integer, primary_key=True)
+            owner_id = Column(Integer, ForeignKey("users.id"))
+    """))
+    workspace = Workspace(tmp_path, load_config(tmp_path))
+    workspace.scan()
+    messages = sorted(finding.message for finding in workspace.check().all_findings())
+    assert len(messages) == 2, messages
+    assert "(also topics.hidden_by_id)" in messages[0] and "topics.owner_id" in messages[1]
