@@ -1,5 +1,12 @@
 """The call graph: every Python function and what it calls, so rules can tell what runs on a request path
-(a handler, the service it calls, the helper that calls)."""
+(a handler, the service it calls, the helper that calls).
+
+Besides direct calls it follows one indirection frameworks make: DRF's `Serializer.save()` calls the
+serializer's own `create()` or `update()`. A function that saves a serializer of a known class (a local bound to
+`FooSerializer(...)`, to `self.get_serializer(...)` in a view, or a `perform_create`/`perform_update` hook's
+`serializer` parameter) calls that class's `save`, `create` and `update`; so does one that hands such a local to
+`self.perform_create(...)` or `self.perform_update(...)`, DRF's hooks for saving it.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +15,7 @@ from dataclasses import dataclass
 from analyzers.facts import SourceFile
 from analyzers.model import FunctionInfo, Location, Span
 from analyzers.pysyntax import Attr, Call, Function, Module, Name, iter_calls
-from analyzers.resolve import ModelBuilder
+from analyzers.resolve import ClassRef, ModelBuilder
 
 
 @dataclass(frozen=True, slots=True)
@@ -19,17 +26,36 @@ class FunctionRecord:
     callees: tuple[str, ...]  # qualified as far as this file's imports tell
 
 
-def extract(source: SourceFile) -> list[FunctionRecord]:
+@dataclass(frozen=True, slots=True)
+class SerializerSave:
+    """A serializer saved in `caller` (see the module's docstring), at `span`."""
+
+    caller: str
+    # The serializer class, qualified as far as this file's imports tell; with `of_view`, the view class whose
+    # `serializer_class` it is (`self.get_serializer(...)`).
+    serializer: str
+    of_view: bool
+    span: Span
+
+
+# DRF's hooks that save the serializer they are given.
+SAVE_HOOKS = ("perform_create", "perform_update")
+
+
+def extract(source: SourceFile) -> list[FunctionRecord | SerializerSave]:
     module = source.python
     if module is None:
         return []
     top_level = {fn.name for fn in module.functions if fn.qualname == fn.name}
     classes = {cls.name for cls in module.classes}
-    return [
+    records: list[FunctionRecord | SerializerSave] = [
         FunctionRecord(f"{module.module}.{fn.qualname}", fn.name_span, fn.is_async,
                        tuple(sorted(_callees(module, fn, top_level, classes))))
         for fn in module.functions
     ]
+    for fn in module.functions:
+        records.extend(serializer_saves(module, fn))
+    return records
 
 
 def _callees(module: Module, fn: Function, top_level: set[str], classes: set[str]) -> set[str]:
@@ -60,6 +86,103 @@ def _callee_name(module: Module, fn: Function, call: Call, top_level: set[str], 
     return None
 
 
+# ---- DRF serializers saved
+
+
+def serializer_saves(module: Module, fn: Function) -> list[SerializerSave]:
+    """The serializers `fn` saves, or hands to a DRF hook that saves them (shared with `data_access`, which
+    needs the ones saved inside `transaction.atomic`)."""
+    bound = _serializer_locals(module, fn)
+    if not bound:
+        return []
+    caller = f"{module.module}.{fn.qualname}"
+    found: list[SerializerSave] = []
+    for outer in fn.calls:
+        for call in iter_calls(outer):
+            name = _saved_name(call)
+            for serializer, of_view in bound.get(name or "", ()):
+                found.append(SerializerSave(caller, serializer, of_view, call.span))
+    return found
+
+
+def _saved_name(call: Call) -> str | None:
+    """The local saved by `call`: `x.save(...)`, `self.perform_create(x)`."""
+    if not isinstance(call.func, Name):
+        return None
+    dotted = call.func.dotted
+    if dotted.endswith(".save") and dotted.count(".") == 1:
+        return dotted[: -len(".save")]
+    if dotted in (f"self.{hook}" for hook in SAVE_HOOKS) and call.args and isinstance(call.args[0], Name):
+        return call.args[0].dotted
+    return None
+
+
+def _serializer_locals(module: Module, fn: Function) -> dict[str, list[tuple[str, bool]]]:
+    """Locals that may hold a serializer instance → (class as far as this file tells, of the view)."""
+    view = f"{module.module}.{fn.qualname.rsplit('.', 1)[0]}" if fn.owner else None
+    bound: dict[str, list[tuple[str, bool]]] = {}
+    if view is not None and fn.name in SAVE_HOOKS:
+        bound.update({param.name: [(view, True)] for param in fn.params if param.name == "serializer"})
+    for assign in fn.assigns:
+        if len(assign.targets) != 1 or not isinstance(assign.value, Call):
+            continue
+        made = _instance_of(module, assign.value, view)
+        if made is not None:
+            bound.setdefault(assign.targets[0], []).append(made)
+    return bound
+
+
+def _instance_of(module: Module, call: Call, view: str | None) -> tuple[str, bool] | None:
+    """The class `call` makes an instance of: `Foo(...)`, or in a view `self.get_serializer(...)`,
+    `self.serializer_class(...)`, `self.get_serializer_class()(...)`."""
+    func = call.func
+    if isinstance(func, Call) and isinstance(func.func, Name) and func.func.dotted == "self.get_serializer_class":
+        return (view, True) if view else None
+    if not isinstance(func, Name):
+        return None
+    if func.dotted in ("self.get_serializer", "self.serializer_class"):
+        return (view, True) if view else None
+    last = func.dotted.rsplit(".", 1)[-1]
+    if not last[:1].isupper() or func.dotted.split(".")[0] in ("self", "cls"):
+        return None  # not a class by its name; resolve keeps DRF serializers only
+    local = any(cls.name == func.dotted for cls in module.classes)
+    return (f"{module.module}.{func.dotted}" if local else module.resolve(func.dotted)), False
+
+
+def save_targets(builder: ModelBuilder, save: SerializerSave) -> list[str]:
+    """The project's `save`, `create` and `update` methods that saving this serializer can run (nearest in
+    the class's ancestry); none when the class is not a DRF serializer defined in the workspace."""
+    ref = builder.lookup(save.serializer)
+    if ref is not None and save.of_view:
+        ref = _view_serializer(builder, ref)
+    if ref is None or not _is_serializer(builder, ref):
+        return []
+    chain = [ref, *builder.ancestors(ref)]
+    functions = builder.project.functions
+    targets: list[str] = []
+    for method in ("save", "create", "update"):
+        target = next((f"{cls.qualified}.{method}" for cls in chain if f"{cls.qualified}.{method}" in functions),
+                      None)
+        if target is not None:
+            targets.append(target)
+    return targets
+
+
+def _is_serializer(builder: ModelBuilder, ref: ClassRef) -> bool:
+    """A DRF serializer: a base from `rest_framework`, or one named like a serializer outside the workspace
+    (`i18nfield.rest_framework.I18nAwareModelSerializer`, `WritableNestedModelSerializer`)."""
+    return any(name.startswith("rest_framework.") or name.endswith("Serializer") for name in builder.base_names(ref))
+
+
+def _view_serializer(builder: ModelBuilder, view: ClassRef) -> ClassRef | None:
+    """The class a view's `serializer_class` names, from the view or its nearest ancestor that sets it."""
+    for cls in [view, *builder.ancestors(view)]:
+        for assign in cls.cls.assigns:
+            if "serializer_class" in assign.targets and assign.value is not None:
+                return builder.resolve_class(cls.module, assign.value)
+    return None
+
+
 def resolve(builder: ModelBuilder) -> None:
     functions = builder.project.functions
     callees: dict[str, tuple[str, ...]] = {}
@@ -76,3 +199,7 @@ def resolve(builder: ModelBuilder) -> None:
             if target is None:
                 target = meaning[callee] = builder.function_named(callee) or callee
             info.calls.add(target)
+    for _, save in builder.records(SerializerSave):
+        caller = functions.get(save.caller)
+        if caller is not None:
+            caller.calls.update(save_targets(builder, save))

@@ -27,7 +27,8 @@ Call-site kinds (`CallSite.kind`) and their `detail` keys:
   (`django`, or `any` for a bare `save()`/`delete()`), `method`, `atomic`, `previous`, and for a fix:
   `def_line`, `def_column`, `atomic_ref` (how the file names `transaction.atomic`), `imports_line`, `is_async`.
 - `atomic_call`: a call made inside a transaction (`with transaction.atomic()`, an `@atomic` function).
-  `callee` is the qualified name of the called project function.
+  `callee` is the qualified name of the called project function (for a DRF serializer saved there, one site
+  per `save`/`create`/`update` method of the serializer's class that the save can run).
 - `loop_call`: a call to a project function that repeats in a loop. detail: `loop_over`.
 - `db_connect`: an engine, connection, pool or client created. detail: `driver`, `what` (`engine`,
   `connection`, `pool`, `client`), `pooling`
@@ -43,6 +44,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 
+from analyzers.extractors.callgraph import SerializerSave, save_targets, serializer_saves
 from analyzers.facts import SourceFile
 from analyzers.model import CallSite, Location, Position, Span, encode_span
 from analyzers.pysyntax import (
@@ -1048,6 +1050,11 @@ class _FunctionScan:
             callee = _callee(self.module, self.fn, call)
             if callee:
                 yield self.site("atomic_call", callee, call.span)
+        # `serializer.save()` runs the serializer's create()/update(): resolve names them, once classes are known.
+        for save in serializer_saves(self.module, self.fn):
+            if function_atomic or any(within(save.span, span) for span in spans):
+                yield self.site("atomic_call", save.serializer, save.span,
+                                detail={"serializer": "view" if save.of_view else "class"})
 
     def _atomic_fix(self) -> dict[str, str]:
         line = self.fn.name_span.start.line
@@ -1283,6 +1290,11 @@ def _local_or_imported(module: Module, name: str) -> str:
 def resolve(builder: ModelBuilder) -> None:
     project = builder.project
     for _, site in builder.records(CallSite):
+        if site.kind == "atomic_call" and site.detail.get("serializer"):
+            save = SerializerSave(site.function or "", site.callee, site.detail["serializer"] == "view",
+                                  site.location.span)
+            project.calls.extend(replace(site, callee=target, detail={}) for target in save_targets(builder, save))
+            continue
         if site.kind in ("atomic_call", "loop_call"):  # only calls into the project's own functions matter
             callee = builder.function_named(site.callee)
             if callee is None:
