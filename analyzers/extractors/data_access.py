@@ -29,6 +29,8 @@ Call-site kinds (`CallSite.kind`) and their `detail` keys:
 - `atomic_call`: a call made inside a transaction (`with transaction.atomic()`, an `@atomic` function).
   `callee` is the qualified name of the called project function (for a DRF serializer saved there, one site
   per `save`/`create`/`update` method of the serializer's class that the save can run).
+- `non_atomic_requests`: a view decorated with `transaction.non_atomic_requests` (itself or, through
+  `method_decorator(..., name="dispatch")`, its class): `ATOMIC_REQUESTS` does not wrap it. `callee` is the view.
 - `loop_call`: a call to a project function that repeats in a loop. detail: `loop_over`.
 - `db_connect`: an engine, connection, pool or client created. detail: `driver`, `what` (`engine`,
   `connection`, `pool`, `client`), `pooling`
@@ -102,6 +104,8 @@ class AtomicRequests:
 
 
 # --------------------------------------------------------------------------------------------- vocabulary
+
+NON_ATOMIC = "non_atomic_requests"  # Django's decorator that runs a view outside ATOMIC_REQUESTS' transaction
 
 SESSION_NAMES = frozenset({"session", "db", "sess", "db_session", "dbsession", "async_session", "database",
                            "conn", "connection", "cnx", "con", "uow", "s"})
@@ -772,6 +776,7 @@ class _FunctionScan:
         sites.extend(self.built_sql())
         sites.extend(self.commits())
         sites.extend(self.writes())
+        sites.extend(self.non_atomic_views())
         sites.extend(self.connects())
         sites.extend(self.loop_calls())
         return sites
@@ -1036,12 +1041,21 @@ class _FunctionScan:
             return "django", method  # a reverse related manager: `order.item_set.create(...)`
         return None
 
-    def _function_atomic(self) -> bool:
+    def _decorator_texts(self) -> list[str]:
+        """The function's decorators and its class's (`method_decorator(atomic, name="dispatch")`), as text."""
         decorators = list(self.fn.decorators)
         owner = _owner_class(self.module, self.fn)
         if owner is not None:
             decorators.extend(owner.decorators)
-        return any("atomic" in _text(decorator) for decorator in decorators)
+        return [_text(decorator) for decorator in decorators]
+
+    def _function_atomic(self) -> bool:
+        # `non_atomic_requests` opts a view out of ATOMIC_REQUESTS: the very opposite of a transaction.
+        return any("atomic" in text.replace(NON_ATOMIC, "") for text in self._decorator_texts())
+
+    def non_atomic_views(self) -> Iterator[CallSite]:
+        if any(NON_ATOMIC in text for text in self._decorator_texts()):
+            yield self.site(NON_ATOMIC, self.qualified, self.fn.name_span)
 
     def _atomic_calls(self, function_atomic: bool, spans: list[Span]) -> Iterator[CallSite]:
         for call in self.scope.calls:
