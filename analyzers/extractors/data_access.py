@@ -105,6 +105,9 @@ class AtomicRequests:
 
 # --------------------------------------------------------------------------------------------- vocabulary
 
+# Keywords Django's Model.save()/delete() never take: `FieldFile.delete(save=False)` removes a stored file,
+# `image.save(fp=..., format=...)` writes an image (PIL).
+NOT_MODEL_SAVE_KEYWORDS = frozenset({"save", "fp", "format"})
 NON_ATOMIC = "non_atomic_requests"  # Django's decorator that runs a view outside ATOMIC_REQUESTS' transaction
 
 SESSION_NAMES = frozenset({"session", "db", "sess", "db_session", "dbsession", "async_session", "database",
@@ -1000,7 +1003,7 @@ class _FunctionScan:
         return None
 
     def writes(self) -> Iterator[CallSite]:
-        atomic_spans = [span for span, items in self.fn.withs if any("atomic" in _text(item) for item in items)]
+        atomic_spans = [span for span, items in self.fn.withs if any(_opens_transaction(item) for item in items)]
         function_atomic = self._function_atomic()
         found: list[tuple[Call, str, str, bool]] = []
         for call in self.scope.calls:
@@ -1029,6 +1032,8 @@ class _FunctionScan:
             commit = call.kwarg("commit")
             if isinstance(commit, Const) and commit.value is False:
                 return None  # ModelForm.save(commit=False) only builds the instance
+            if any(key in NOT_MODEL_SAVE_KEYWORDS for key, _ in call.kwargs):
+                return None  # a file's or an image's save/delete, not a row's
             if isinstance(func, Name) and "." not in func.dotted:
                 return None
             return "any", method
@@ -1153,6 +1158,15 @@ def _extra_arguments(sink: str, call: Call) -> Iterator[tuple[str, Expr | None, 
 
 def _text(expr: Expr) -> str:
     return expr_text(expr)
+
+
+def _opens_transaction(item: Expr) -> bool:
+    """A `with` item that runs its block in a transaction: `transaction.atomic()`, or a context manager named
+    for one (pretix's `rolledback_transaction()`); not other members of `django.db.transaction`."""
+    if "atomic" in _text(item):
+        return True
+    func = item.func if isinstance(item, Call) else item
+    return isinstance(func, Name) and "transaction" in func.dotted.rsplit(".", 1)[-1].lower()
 
 
 def _imports_sqlalchemy(module: Module) -> bool:
