@@ -10,11 +10,12 @@ serializer's own `create()` or `update()`. A function that saves a serializer of
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from analyzers.facts import SourceFile
 from analyzers.model import FunctionInfo, Location, Span
-from analyzers.pysyntax import Attr, Call, Function, Module, Name, iter_calls
+from analyzers.pysyntax import Attr, Call, Class, Function, Module, Name, iter_calls
 from analyzers.resolve import ClassRef, ModelBuilder
 
 
@@ -181,6 +182,71 @@ def _view_serializer(builder: ModelBuilder, view: ClassRef) -> ClassRef | None:
             if "serializer_class" in assign.targets and assign.value is not None:
                 return builder.resolve_class(cls.module, assign.value)
     return None
+
+
+# ---- methods of values whose type is unknown
+
+
+class MethodIndex:
+    """The workspace's methods by name and its classes' subclasses, for calls the file cannot resolve:
+    `self.refresh()` (the method may be inherited, or overridden in a subclass the call dispatches to) and
+    `order.refund()` (a method of a value of unknown type). Built on first use."""
+
+    def __init__(self, builder: ModelBuilder) -> None:
+        self.builder = builder
+        self._by_name: dict[str, list[tuple[ClassRef, str]]] | None = None
+        self._subclasses: dict[str, list[ClassRef]] = {}
+
+    def _index(self) -> dict[str, list[tuple[ClassRef, str]]]:
+        if self._by_name is None:
+            self._by_name = {}
+            functions = self.builder.project.functions
+            for module in list(self.builder.modules.values()):
+                for cls in _classes(module.classes):
+                    ref = self.builder.lookup(f"{module.module}.{cls.qualname}")
+                    if ref is None:
+                        continue
+                    for base in self.builder.ancestors(ref):
+                        self._subclasses.setdefault(base.qualified, []).append(ref)
+                    for method in cls.methods:
+                        name = f"{module.module}.{method.qualname}"
+                        if name in functions:
+                            self._by_name.setdefault(method.name, []).append((ref, name))
+        return self._by_name
+
+    def of_self(self, name: str) -> list[str]:
+        """`self.m()` in class C (`name` is "module.C.m"): the `m` an instance of C runs (its own or inherited),
+        and the one each subclass of C runs (an override, or one a mixin brings)."""
+        owner, _, method = name.rpartition(".")
+        ref = self.builder.lookup(owner)
+        functions = self.builder.project.functions
+        if ref is None:
+            return [name] if name in functions else []
+        self._index()
+        found = [self._nearest(cls, method) for cls in [ref, *self._subclasses.get(ref.qualified, [])]]
+        return list(dict.fromkeys(name for name in found if name is not None))
+
+    def _nearest(self, ref: ClassRef, method: str) -> str | None:
+        """The `method` an instance of `ref` runs: its own, else its nearest ancestor's."""
+        functions = self.builder.project.functions
+        return next((f"{cls.qualified}.{method}" for cls in [ref, *self.builder.ancestors(ref)]
+                     if f"{cls.qualified}.{method}" in functions), None)
+
+    def of_receiver(self, receiver: str, method: str) -> list[str]:
+        """`receiver.m()`: the `m` of the class the receiver is named after (`event`, `new_event` → `Event`),
+        else the only class that defines an `m`; nothing when that leaves several."""
+        candidates = self._index().get(method, [])
+        word = receiver.rsplit("_", 1)[-1].lower()
+        named = [name for ref, name in candidates if ref.cls.name.lower() == word]
+        if named:
+            return named
+        return [candidates[0][1]] if len(candidates) == 1 else []
+
+
+def _classes(classes: list[Class]) -> Iterator[Class]:
+    for cls in classes:
+        yield cls
+        yield from _classes(cls.classes)
 
 
 def resolve(builder: ModelBuilder) -> None:

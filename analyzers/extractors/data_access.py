@@ -46,7 +46,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 
-from analyzers.extractors.callgraph import SerializerSave, save_targets, serializer_saves
+from analyzers.extractors.callgraph import MethodIndex, SerializerSave, save_targets, serializer_saves
 from analyzers.facts import SourceFile
 from analyzers.model import CallSite, Location, Position, Span, encode_span
 from analyzers.pysyntax import (
@@ -1068,7 +1068,7 @@ class _FunctionScan:
                 continue
             callee = _callee(self.module, self.fn, call)
             if callee:
-                yield self.site("atomic_call", callee, call.span)
+                yield self.site("atomic_call", callee, call.span, detail={"via": _via(self.module, call)})
         # `serializer.save()` runs the serializer's create()/update(): resolve names them, once classes are known.
         for save in serializer_saves(self.module, self.fn):
             if function_atomic or any(within(save.span, span) for span in spans):
@@ -1206,6 +1206,20 @@ def _callee(module: Module, fn: Function, call: Call) -> str | None:
     return module.resolve(dotted)
 
 
+def _via(module: Module, call: Call) -> str:
+    """How a call names its method when the file cannot say which function it is: `self` (`self.refresh()`:
+    the class's own, inherited or overridden method) or `receiver` (`order.refund()`, `self.object.refund()`:
+    a method of a value whose type is unknown); empty otherwise."""
+    if not isinstance(call.func, Name) or "." not in call.func.dotted:
+        return ""
+    head, _, rest = call.func.dotted.partition(".")
+    if head in ("self", "cls"):
+        return "self" if "." not in rest else "receiver"
+    if head in module.imports or any(cls.name == head for cls in module.classes):
+        return ""
+    return "receiver"
+
+
 def _names_a_function(module: Module, call: Call) -> bool:
     """The callee is named through an import, `self`/`cls` or a top-level definition (not `rows.append`)."""
     if not isinstance(call.func, Name):
@@ -1315,15 +1329,31 @@ def _local_or_imported(module: Module, name: str) -> str:
 # --------------------------------------------------------------------------------------------- resolve
 
 
+def _atomic_targets(builder: ModelBuilder, site: CallSite, methods: MethodIndex) -> list[str]:
+    """The project functions a call inside a transaction can run (every one of them runs in it)."""
+    via = site.detail.get("via")
+    if via == "receiver":
+        receiver, _, method = site.callee.rpartition(".")
+        return methods.of_receiver(receiver.rsplit(".", 1)[-1], method)
+    if via == "self":
+        return methods.of_self(site.callee)
+    callee = builder.function_named(site.callee)
+    return [callee] if callee else []
+
+
 def resolve(builder: ModelBuilder) -> None:
     project = builder.project
+    methods = MethodIndex(builder)
     for _, site in builder.records(CallSite):
         if site.kind == "atomic_call" and site.detail.get("serializer"):
             save = SerializerSave(site.function or "", site.callee, site.detail["serializer"] == "view",
                                   site.location.span)
             project.calls.extend(replace(site, callee=target, detail={}) for target in save_targets(builder, save))
             continue
-        if site.kind in ("atomic_call", "loop_call"):  # only calls into the project's own functions matter
+        if site.kind == "atomic_call":
+            project.calls.extend(replace(site, callee=target) for target in _atomic_targets(builder, site, methods))
+            continue
+        if site.kind == "loop_call":  # only calls into the project's own functions matter
             callee = builder.function_named(site.callee)
             if callee is None:
                 continue
