@@ -1,11 +1,13 @@
 """The call graph: every Python function and what it calls, so rules can tell what runs on a request path
 (a handler, the service it calls, the helper that calls).
 
-Besides direct calls it follows one indirection frameworks make: DRF's `Serializer.save()` calls the
-serializer's own `create()` or `update()`. A function that saves a serializer of a known class (a local bound to
-`FooSerializer(...)`, to `self.get_serializer(...)` in a view, or a `perform_create`/`perform_update` hook's
-`serializer` parameter) calls that class's `save`, `create` and `update`; so does one that hands such a local to
-`self.perform_create(...)` or `self.perform_update(...)`, DRF's hooks for saving it.
+Besides direct calls it follows the indirection of saving a framework object: DRF's `Serializer.save()` calls
+the serializer's own `create()` or `update()`, and Django's `ModelFormMixin.form_valid(form)` calls `form.save()`.
+A function that saves a serializer or form of a known class (a local bound to `FooSerializer(...)`, to
+`self.get_serializer(...)` or `self.get_form()` in a view, or the `serializer` parameter of a
+`perform_create`/`perform_update` hook, the `form` of `form_valid`) calls that class's `save` (and a serializer's
+`create` and `update`); so does one that hands such a local to those hooks (`self.perform_create(serializer)`,
+`super().form_valid(form)`), which save it.
 """
 
 from __future__ import annotations
@@ -29,18 +31,16 @@ class FunctionRecord:
 
 @dataclass(frozen=True, slots=True)
 class SerializerSave:
-    """A serializer saved in `caller` (see the module's docstring), at `span`."""
+    """A serializer or form saved in `caller` (see the module's docstring), at `span`."""
 
     caller: str
-    # The serializer class, qualified as far as this file's imports tell; with `of_view`, the view class whose
-    # `serializer_class` it is (`self.get_serializer(...)`).
-    serializer: str
-    of_view: bool
+    # The object's class, qualified as far as this file's imports tell; with a `kind`, the view class whose
+    # attribute of that kind names it (`serializer_class` for `self.get_serializer(...)`).
+    cls: str
+    kind: str  # "serializer", "form", or "" (decided by the class's bases)
     span: Span
 
 
-# DRF's hooks that save the serializer they are given.
-SAVE_HOOKS = ("perform_create", "perform_update")
 
 
 def extract(source: SourceFile) -> list[FunctionRecord | SerializerSave]:
@@ -87,13 +87,38 @@ def _callee_name(module: Module, fn: Function, call: Call, top_level: set[str], 
     return None
 
 
-# ---- DRF serializers saved
+# ---- serializers and forms saved
+
+
+@dataclass(frozen=True, slots=True)
+class SavedKind:
+    """How a framework saves one kind of object for a view."""
+
+    view_attribute: str  # the view's class attribute naming the class: `serializer_class`
+    hooks: tuple[str, ...]  # the view's hooks that save the object they are given: `perform_create`
+    parameter: str  # the hooks' parameter holding it: `serializer`
+    getters: tuple[str, ...]  # view methods returning an instance: `self.get_serializer`
+    class_getter: str  # the view method returning the class: `self.get_serializer_class`
+    methods: tuple[str, ...]  # the object's methods a save runs
+    base_suffix: str  # what a base class's name ends with: `Serializer`
+    package: str  # where the framework's own bases live: `rest_framework.`
+
+
+KINDS = {
+    # DRF: `serializer.save()` runs the serializer's create() or update().
+    "serializer": SavedKind("serializer_class", ("perform_create", "perform_update"), "serializer",
+                            ("self.get_serializer", "self.serializer_class"), "self.get_serializer_class",
+                            ("save", "create", "update"), "Serializer", "rest_framework."),
+    # Django: ModelFormMixin.form_valid(form) runs `form.save()`.
+    "form": SavedKind("form_class", ("form_valid",), "form", ("self.get_form",), "self.get_form_class",
+                      ("save",), "Form", "django.forms."),
+}
 
 
 def serializer_saves(module: Module, fn: Function) -> list[SerializerSave]:
-    """The serializers `fn` saves, or hands to a DRF hook that saves them (shared with `data_access`, which
-    needs the ones saved inside `transaction.atomic`)."""
-    bound = _serializer_locals(module, fn)
+    """The serializers and forms `fn` saves, or hands to a view hook that saves them (shared with
+    `data_access`, which needs the ones saved inside `transaction.atomic`)."""
+    bound = _saved_locals(module, fn)
     if not bound:
         return []
     caller = f"{module.module}.{fn.qualname}"
@@ -101,29 +126,35 @@ def serializer_saves(module: Module, fn: Function) -> list[SerializerSave]:
     for outer in fn.calls:
         for call in iter_calls(outer):
             name = _saved_name(call)
-            for serializer, of_view in bound.get(name or "", ()):
-                found.append(SerializerSave(caller, serializer, of_view, call.span))
+            for cls, kind in bound.get(name or "", ()):
+                found.append(SerializerSave(caller, cls, kind, call.span))
     return found
 
 
 def _saved_name(call: Call) -> str | None:
-    """The local saved by `call`: `x.save(...)`, `self.perform_create(x)`."""
-    if not isinstance(call.func, Name):
+    """The local saved by `call`: `x.save(...)`, `self.perform_create(x)`, `super().form_valid(x)`."""
+    func = call.func
+    if isinstance(func, Name) and func.dotted.endswith(".save") and func.dotted.count(".") == 1:
+        return func.dotted[: -len(".save")]
+    if not call.args or not isinstance(call.args[0], Name):
         return None
-    dotted = call.func.dotted
-    if dotted.endswith(".save") and dotted.count(".") == 1:
-        return dotted[: -len(".save")]
-    if dotted in (f"self.{hook}" for hook in SAVE_HOOKS) and call.args and isinstance(call.args[0], Name):
+    hooks = {hook for kind in KINDS.values() for hook in kind.hooks}
+    if isinstance(func, Name) and func.dotted.startswith("self.") and func.dotted[len("self."):] in hooks:
+        return call.args[0].dotted
+    if isinstance(func, Attr) and func.attr in hooks and isinstance(func.value, Call) and \
+            isinstance(func.value.func, Name) and func.value.func.dotted == "super":
         return call.args[0].dotted
     return None
 
 
-def _serializer_locals(module: Module, fn: Function) -> dict[str, list[tuple[str, bool]]]:
-    """Locals that may hold a serializer instance → (class as far as this file tells, of the view)."""
+def _saved_locals(module: Module, fn: Function) -> dict[str, list[tuple[str, str]]]:
+    """Locals that may hold a serializer or form → (its class as far as this file tells, or the view class with
+    the kind whose view attribute names it)."""
     view = f"{module.module}.{fn.qualname.rsplit('.', 1)[0]}" if fn.owner else None
-    bound: dict[str, list[tuple[str, bool]]] = {}
-    if view is not None and fn.name in SAVE_HOOKS:
-        bound.update({param.name: [(view, True)] for param in fn.params if param.name == "serializer"})
+    bound: dict[str, list[tuple[str, str]]] = {}
+    for name, kind in KINDS.items():
+        if view is not None and fn.name in kind.hooks:
+            bound.update({param.name: [(view, name)] for param in fn.params if param.name == kind.parameter})
     for assign in fn.assigns:
         if len(assign.targets) != 1 or not isinstance(assign.value, Call):
             continue
@@ -133,35 +164,40 @@ def _serializer_locals(module: Module, fn: Function) -> dict[str, list[tuple[str
     return bound
 
 
-def _instance_of(module: Module, call: Call, view: str | None) -> tuple[str, bool] | None:
-    """The class `call` makes an instance of: `Foo(...)`, or in a view `self.get_serializer(...)`,
-    `self.serializer_class(...)`, `self.get_serializer_class()(...)`."""
+def _instance_of(module: Module, call: Call, view: str | None) -> tuple[str, str] | None:
+    """The class `call` makes an instance of: `Foo(...)` (kind decided once the class is known), or in a view
+    `self.get_serializer(...)`, `self.get_serializer_class()(...)`, `self.get_form()`..."""
     func = call.func
-    if isinstance(func, Call) and isinstance(func.func, Name) and func.func.dotted == "self.get_serializer_class":
-        return (view, True) if view else None
+    for name, kind in KINDS.items():
+        if isinstance(func, Call) and isinstance(func.func, Name) and func.func.dotted == kind.class_getter or \
+                isinstance(func, Name) and func.dotted in kind.getters:
+            return (view, name) if view else None
     if not isinstance(func, Name):
         return None
-    if func.dotted in ("self.get_serializer", "self.serializer_class"):
-        return (view, True) if view else None
     last = func.dotted.rsplit(".", 1)[-1]
     if not last[:1].isupper() or func.dotted.split(".")[0] in ("self", "cls"):
-        return None  # not a class by its name; resolve keeps DRF serializers only
+        return None  # not a class by its name; resolve keeps serializers and forms only
     local = any(cls.name == func.dotted for cls in module.classes)
-    return (f"{module.module}.{func.dotted}" if local else module.resolve(func.dotted)), False
+    return (f"{module.module}.{func.dotted}" if local else module.resolve(func.dotted)), ""
 
 
 def save_targets(builder: ModelBuilder, save: SerializerSave) -> list[str]:
-    """The project's `save`, `create` and `update` methods that saving this serializer can run (nearest in
-    the class's ancestry); none when the class is not a DRF serializer defined in the workspace."""
-    ref = builder.lookup(save.serializer)
-    if ref is not None and save.of_view:
-        ref = _view_serializer(builder, ref)
-    if ref is None or not _is_serializer(builder, ref):
+    """The project methods that saving this object can run (`save`, and a serializer's `create`/`update`,
+    nearest in the class's ancestry); none when it is no serializer or form defined in the workspace."""
+    ref = builder.lookup(save.cls)
+    kind = KINDS.get(save.kind)
+    if ref is not None and kind is not None:
+        ref = _view_class_attribute(builder, ref, kind.view_attribute)
+    if ref is None:
+        return []
+    if kind is None:
+        kind = next((candidate for candidate in KINDS.values() if _is_kind(builder, ref, candidate)), None)
+    if kind is None or not _is_kind(builder, ref, kind):
         return []
     chain = [ref, *builder.ancestors(ref)]
     functions = builder.project.functions
     targets: list[str] = []
-    for method in ("save", "create", "update"):
+    for method in kind.methods:
         target = next((f"{cls.qualified}.{method}" for cls in chain if f"{cls.qualified}.{method}" in functions),
                       None)
         if target is not None:
@@ -169,17 +205,17 @@ def save_targets(builder: ModelBuilder, save: SerializerSave) -> list[str]:
     return targets
 
 
-def _is_serializer(builder: ModelBuilder, ref: ClassRef) -> bool:
-    """A DRF serializer: a base from `rest_framework`, or one named like a serializer outside the workspace
-    (`i18nfield.rest_framework.I18nAwareModelSerializer`, `WritableNestedModelSerializer`)."""
-    return any(name.startswith("rest_framework.") or name.endswith("Serializer") for name in builder.base_names(ref))
+def _is_kind(builder: ModelBuilder, ref: ClassRef, kind: SavedKind) -> bool:
+    """A serializer (form): a base from DRF (`django.forms`), or one named like one outside the workspace
+    (`i18nfield.rest_framework.I18nAwareModelSerializer`, `i18nfield.forms.I18nModelForm`)."""
+    return any(name.startswith(kind.package) or name.endswith(kind.base_suffix) for name in builder.base_names(ref))
 
 
-def _view_serializer(builder: ModelBuilder, view: ClassRef) -> ClassRef | None:
-    """The class a view's `serializer_class` names, from the view or its nearest ancestor that sets it."""
+def _view_class_attribute(builder: ModelBuilder, view: ClassRef, attribute: str) -> ClassRef | None:
+    """The class a view's `serializer_class` (`form_class`) names, from the view or its nearest ancestor."""
     for cls in [view, *builder.ancestors(view)]:
         for assign in cls.cls.assigns:
-            if "serializer_class" in assign.targets and assign.value is not None:
+            if attribute in assign.targets and assign.value is not None:
                 return builder.resolve_class(cls.module, assign.value)
     return None
 

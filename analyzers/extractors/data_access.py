@@ -27,8 +27,8 @@ Call-site kinds (`CallSite.kind`) and their `detail` keys:
   (`django`, or `any` for a bare `save()`/`delete()`), `method`, `atomic`, `previous`, and for a fix:
   `def_line`, `def_column`, `atomic_ref` (how the file names `transaction.atomic`), `imports_line`, `is_async`.
 - `atomic_call`: a call made inside a transaction (`with transaction.atomic()`, an `@atomic` function).
-  `callee` is the qualified name of the called project function (for a DRF serializer saved there, one site
-  per `save`/`create`/`update` method of the serializer's class that the save can run).
+  `callee` is the qualified name of the called project function (for a DRF serializer or a Django form saved
+  there, one site per method of its class that the save can run: `save`, a serializer's `create`/`update`).
 - `non_atomic_requests`: a view decorated with `transaction.non_atomic_requests` (itself or, through
   `method_decorator(..., name="dispatch")`, its class): `ATOMIC_REQUESTS` does not wrap it. `callee` is the view.
 - `loop_call`: a call to a project function that repeats in a loop. detail: `loop_over`.
@@ -1072,8 +1072,7 @@ class _FunctionScan:
         # `serializer.save()` runs the serializer's create()/update(): resolve names them, once classes are known.
         for save in serializer_saves(self.module, self.fn):
             if function_atomic or any(within(save.span, span) for span in spans):
-                yield self.site("atomic_call", save.serializer, save.span,
-                                detail={"serializer": "view" if save.of_view else "class"})
+                yield self.site("atomic_call", save.cls, save.span, detail={"saves": save.kind or "class"})
 
     def _atomic_fix(self) -> dict[str, str]:
         line = self.fn.name_span.start.line
@@ -1345,8 +1344,9 @@ def resolve(builder: ModelBuilder) -> None:
     project = builder.project
     methods = MethodIndex(builder)
     for _, site in builder.records(CallSite):
-        if site.kind == "atomic_call" and site.detail.get("serializer"):
-            save = SerializerSave(site.function or "", site.callee, site.detail["serializer"] == "view",
+        if site.kind == "atomic_call" and site.detail.get("saves"):
+            kind = site.detail["saves"]
+            save = SerializerSave(site.function or "", site.callee, "" if kind == "class" else kind,
                                   site.location.span)
             project.calls.extend(replace(site, callee=target, detail={}) for target in save_targets(builder, save))
             continue
