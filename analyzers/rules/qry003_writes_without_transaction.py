@@ -6,12 +6,15 @@ Flags one unit of work split over several transactions, or run outside one:
   `if`/`else` branches that exclude each other, after a `return`, in an `except` handler or inside a loop are
   not counted.
 - **Django**: a function that writes twice or more (`save()`, `create()`, `update()`, `delete()`,
-  `bulk_create()`, `bulk_update()`, `update_or_create()`) outside `transaction.atomic` (decorator, `with`
-  block, `method_decorator(atomic)` on the view class). A function that a caller runs inside an atomic block
-  (directly or further down the call graph; DRF's `serializer.save()` counts as calling the serializer's
-  `create()` and `update()`), or that serves requests with `ATOMIC_REQUESTS = True` (from a view not marked
-  `non_atomic_requests`), is not reported. Tests and migrations are skipped (Django runs migrations in a
-  transaction).
+  `bulk_create()`, `bulk_update()`, `update_or_create()`; not a file's `delete(save=False)` or an image's
+  `save(fp=...)`) outside `transaction.atomic` (decorator, `with` block, `method_decorator(atomic)` on the view
+  class, or a context manager named for a transaction such as `rolledback_transaction()`). A function that a
+  caller runs inside an atomic block is not reported: directly or further down the call graph, through DRF's
+  `serializer.save()` (which runs the serializer's `create()` or `update()`) and Django's `form_valid()` (which
+  runs `form.save()`), a `self.method()` the class inherits or a subclass overrides, or `obj.method()` where
+  only one class defines `method` or `obj` is named after the class. Nor is a function that serves requests
+  with `ATOMIC_REQUESTS = True` (from a view not marked `non_atomic_requests`). Tests and migrations are
+  skipped (Django runs migrations in a transaction).
 
 A single `commit()` after several `add()` calls is one transaction: it is fine.
 
