@@ -270,7 +270,11 @@ class MethodIndex:
 
     def of_receiver(self, receiver: str, method: str) -> list[str]:
         """`receiver.m()`: the `m` of the class the receiver is named after (`event`, `new_event` → `Event`),
-        else the only class that defines an `m`; nothing when that leaves several."""
+        else the only class that defines an `m`; nothing when that leaves several, or for `save`/`delete`."""
+        if method in ("save", "delete"):
+            # A model's save()/delete() runs wherever any row is saved: one call in a transaction says nothing
+            # of the others.
+            return []
         candidates = self._index().get(method, [])
         word = receiver.rsplit("_", 1)[-1].lower()
         named = [name for ref, name in candidates if ref.cls.name.lower() == word]

@@ -89,6 +89,6 @@ def test_serializers_saved_in_an_atomic_block_run_in_it(tmp_path: Path) -> None:
     found = project(tmp_path)
     atomic = {(site.function, site.callee) for site in found.calls if site.kind == "atomic_call"}
     assert ("shop.views.OrderViewSet.create", "shop.serializers.ExternalBaseSerializer.create") in atomic
-    # Exporter's save() runs there (the receiver is named after it), but no save() of it runs its create().
-    assert ("shop.views.export", "shop.serializers.Exporter.save") in atomic
-    assert not any(callee == "shop.serializers.Exporter.create" for _, callee in atomic)
+    # Not a serializer: its save() runs no create(); and `exporter.save()` is not taken for Exporter.save (a
+    # model's save() is called from everywhere, so one call in a transaction tells nothing).
+    assert not any(callee.startswith("shop.serializers.Exporter.") for _, callee in atomic)
