@@ -12,7 +12,8 @@ Flags one unit of work split over several transactions, or run outside one:
   caller runs inside an atomic block is not reported: directly or further down the call graph, through DRF's
   `serializer.save()` (which runs the serializer's `create()` or `update()`) and Django's `form_valid()` (which
   runs `form.save()`), a `self.method()` the class inherits or a subclass overrides, or `obj.method()` where
-  only one class defines `method` or `obj` is named after the class. Nor is a function that serves requests
+  only one class defines `method` or `obj` is named after the class (not `obj.save()` or `obj.delete()`: a
+  model's override runs wherever a row is saved). Nor is a function that serves requests
   with `ATOMIC_REQUESTS = True` (from a view not marked `non_atomic_requests`). Tests and migrations are
   skipped (Django runs migrations in a transaction).
 
