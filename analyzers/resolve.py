@@ -159,11 +159,21 @@ class ModelBuilder:
             for candidate in (current, current + ".__init__", current + ".__call__"):
                 if candidate in functions:
                     return candidate
-            module_name, _, attribute = current.rpartition(".")
-            module = self.modules.get(module_name)
-            if module is None or attribute not in module.imports:
+            following = self._reexported(current)
+            if following is None:
                 return None
-            current = module.imports[attribute]
+            current = following
+        return None
+
+    def _reexported(self, name: str) -> str | None:
+        """`name` with its leading module's import followed: `pkg.models.Order.delete` → `pkg.models.orders.Order
+        .delete` where `pkg/models/__init__` imports `Order` (a class's method, named through a re-export)."""
+        parts = name.split(".")
+        for cut in range(len(parts) - 1, 0, -1):
+            module = self.modules.get(".".join(parts[:cut]))
+            if module is not None:
+                target = module.imports.get(parts[cut])
+                return None if target is None else ".".join([target, *parts[cut + 1:]])
         return None
 
     def ancestors(self, ref: ClassRef) -> list[ClassRef]:

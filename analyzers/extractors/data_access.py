@@ -27,7 +27,10 @@ Call-site kinds (`CallSite.kind`) and their `detail` keys:
   (`django`, or `any` for a bare `save()`/`delete()`), `method`, `atomic`, `previous`, and for a fix:
   `def_line`, `def_column`, `atomic_ref` (how the file names `transaction.atomic`), `imports_line`, `is_async`.
 - `atomic_call`: a call made inside a transaction (`with transaction.atomic()`, an `@atomic` function).
-  `callee` is the qualified name of the called project function.
+  `callee` is the qualified name of the called project function (for a DRF serializer or a Django form saved
+  there, one site per method of its class that the save can run: `save`, a serializer's `create`/`update`).
+- `non_atomic_requests`: a view decorated with `transaction.non_atomic_requests` (itself or, through
+  `method_decorator(..., name="dispatch")`, its class): `ATOMIC_REQUESTS` does not wrap it. `callee` is the view.
 - `loop_call`: a call to a project function that repeats in a loop. detail: `loop_over`.
 - `db_connect`: an engine, connection, pool or client created. detail: `driver`, `what` (`engine`,
   `connection`, `pool`, `client`), `pooling`
@@ -43,6 +46,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 
+from analyzers.extractors.callgraph import MethodIndex, SerializerSave, save_targets, serializer_saves
 from analyzers.facts import SourceFile
 from analyzers.model import CallSite, Location, Position, Span, encode_span
 from analyzers.pysyntax import (
@@ -100,6 +104,11 @@ class AtomicRequests:
 
 
 # --------------------------------------------------------------------------------------------- vocabulary
+
+# Keywords Django's Model.save()/delete() never take: `FieldFile.delete(save=False)` removes a stored file,
+# `image.save(fp=..., format=...)` writes an image (PIL).
+NOT_MODEL_SAVE_KEYWORDS = frozenset({"save", "fp", "format"})
+NON_ATOMIC = "non_atomic_requests"  # Django's decorator that runs a view outside ATOMIC_REQUESTS' transaction
 
 SESSION_NAMES = frozenset({"session", "db", "sess", "db_session", "dbsession", "async_session", "database",
                            "conn", "connection", "cnx", "con", "uow", "s"})
@@ -770,6 +779,7 @@ class _FunctionScan:
         sites.extend(self.built_sql())
         sites.extend(self.commits())
         sites.extend(self.writes())
+        sites.extend(self.non_atomic_views())
         sites.extend(self.connects())
         sites.extend(self.loop_calls())
         return sites
@@ -993,7 +1003,7 @@ class _FunctionScan:
         return None
 
     def writes(self) -> Iterator[CallSite]:
-        atomic_spans = [span for span, items in self.fn.withs if any("atomic" in _text(item) for item in items)]
+        atomic_spans = [span for span, items in self.fn.withs if any(_opens_transaction(item) for item in items)]
         function_atomic = self._function_atomic()
         found: list[tuple[Call, str, str, bool]] = []
         for call in self.scope.calls:
@@ -1022,6 +1032,8 @@ class _FunctionScan:
             commit = call.kwarg("commit")
             if isinstance(commit, Const) and commit.value is False:
                 return None  # ModelForm.save(commit=False) only builds the instance
+            if any(key in NOT_MODEL_SAVE_KEYWORDS for key, _ in call.kwargs):
+                return None  # a file's or an image's save/delete, not a row's
             if isinstance(func, Name) and "." not in func.dotted:
                 return None
             return "any", method
@@ -1034,12 +1046,21 @@ class _FunctionScan:
             return "django", method  # a reverse related manager: `order.item_set.create(...)`
         return None
 
-    def _function_atomic(self) -> bool:
+    def _decorator_texts(self) -> list[str]:
+        """The function's decorators and its class's (`method_decorator(atomic, name="dispatch")`), as text."""
         decorators = list(self.fn.decorators)
         owner = _owner_class(self.module, self.fn)
         if owner is not None:
             decorators.extend(owner.decorators)
-        return any("atomic" in _text(decorator) for decorator in decorators)
+        return [_text(decorator) for decorator in decorators]
+
+    def _function_atomic(self) -> bool:
+        # `non_atomic_requests` opts a view out of ATOMIC_REQUESTS: the very opposite of a transaction.
+        return any("atomic" in text.replace(NON_ATOMIC, "") for text in self._decorator_texts())
+
+    def non_atomic_views(self) -> Iterator[CallSite]:
+        if any(NON_ATOMIC in text for text in self._decorator_texts()):
+            yield self.site(NON_ATOMIC, self.qualified, self.fn.name_span)
 
     def _atomic_calls(self, function_atomic: bool, spans: list[Span]) -> Iterator[CallSite]:
         for call in self.scope.calls:
@@ -1047,7 +1068,11 @@ class _FunctionScan:
                 continue
             callee = _callee(self.module, self.fn, call)
             if callee:
-                yield self.site("atomic_call", callee, call.span)
+                yield self.site("atomic_call", callee, call.span, detail={"via": _via(self.module, call)})
+        # `serializer.save()` runs the serializer's create()/update(): resolve names them, once classes are known.
+        for save in serializer_saves(self.module, self.fn):
+            if function_atomic or any(within(save.span, span) for span in spans):
+                yield self.site("atomic_call", save.cls, save.span, detail={"saves": save.kind or "class"})
 
     def _atomic_fix(self) -> dict[str, str]:
         line = self.fn.name_span.start.line
@@ -1134,6 +1159,15 @@ def _text(expr: Expr) -> str:
     return expr_text(expr)
 
 
+def _opens_transaction(item: Expr) -> bool:
+    """A `with` item that runs its block in a transaction: `transaction.atomic()`, or a context manager named
+    for one (pretix's `rolledback_transaction()`); not other members of `django.db.transaction`."""
+    if "atomic" in _text(item):
+        return True
+    func = item.func if isinstance(item, Call) else item
+    return isinstance(func, Name) and "transaction" in func.dotted.rsplit(".", 1)[-1].lower()
+
+
 def _imports_sqlalchemy(module: Module) -> bool:
     return any(target.split(".")[0] in ("sqlalchemy", "sqlmodel", "flask_sqlalchemy")
                for target in module.imports.values())
@@ -1169,6 +1203,20 @@ def _callee(module: Module, fn: Function, call: Call) -> str | None:
     if any(cls.name == head for cls in module.classes):
         return f"{module.module}.{dotted}" + ("" if rest else ".__init__")
     return module.resolve(dotted)
+
+
+def _via(module: Module, call: Call) -> str:
+    """How a call names its method when the file cannot say which function it is: `self` (`self.refresh()`:
+    the class's own, inherited or overridden method) or `receiver` (`order.refund()`, `self.object.refund()`:
+    a method of a value whose type is unknown); empty otherwise."""
+    if not isinstance(call.func, Name) or "." not in call.func.dotted:
+        return ""
+    head, _, rest = call.func.dotted.partition(".")
+    if head in ("self", "cls"):
+        return "self" if "." not in rest else "receiver"
+    if head in module.imports or any(cls.name == head for cls in module.classes):
+        return ""
+    return "receiver"
 
 
 def _names_a_function(module: Module, call: Call) -> bool:
@@ -1280,10 +1328,32 @@ def _local_or_imported(module: Module, name: str) -> str:
 # --------------------------------------------------------------------------------------------- resolve
 
 
+def _atomic_targets(builder: ModelBuilder, site: CallSite, methods: MethodIndex) -> list[str]:
+    """The project functions a call inside a transaction can run (every one of them runs in it)."""
+    via = site.detail.get("via")
+    if via == "receiver":
+        receiver, _, method = site.callee.rpartition(".")
+        return methods.of_receiver(receiver.rsplit(".", 1)[-1], method)
+    if via == "self":
+        return methods.of_self(site.callee)
+    callee = builder.function_named(site.callee)
+    return [callee] if callee else []
+
+
 def resolve(builder: ModelBuilder) -> None:
     project = builder.project
+    methods = MethodIndex(builder)
     for _, site in builder.records(CallSite):
-        if site.kind in ("atomic_call", "loop_call"):  # only calls into the project's own functions matter
+        if site.kind == "atomic_call" and site.detail.get("saves"):
+            kind = site.detail["saves"]
+            save = SerializerSave(site.function or "", site.callee, "" if kind == "class" else kind,
+                                  site.location.span)
+            project.calls.extend(replace(site, callee=target, detail={}) for target in save_targets(builder, save))
+            continue
+        if site.kind == "atomic_call":
+            project.calls.extend(replace(site, callee=target) for target in _atomic_targets(builder, site, methods))
+            continue
+        if site.kind == "loop_call":  # only calls into the project's own functions matter
             callee = builder.function_named(site.callee)
             if callee is None:
                 continue

@@ -6,10 +6,16 @@ Flags one unit of work split over several transactions, or run outside one:
   `if`/`else` branches that exclude each other, after a `return`, in an `except` handler or inside a loop are
   not counted.
 - **Django**: a function that writes twice or more (`save()`, `create()`, `update()`, `delete()`,
-  `bulk_create()`, `bulk_update()`, `update_or_create()`) outside `transaction.atomic` (decorator, `with`
-  block, `method_decorator(atomic)` on the view class). A function that a caller runs inside an atomic block
-  (directly or further down the call graph), or that serves requests with `ATOMIC_REQUESTS = True`, is not
-  reported. Tests and migrations are skipped (Django runs migrations in a transaction).
+  `bulk_create()`, `bulk_update()`, `update_or_create()`; not a file's `delete(save=False)` or an image's
+  `save(fp=...)`) outside `transaction.atomic` (decorator, `with` block, `method_decorator(atomic)` on the view
+  class, or a context manager named for a transaction such as `rolledback_transaction()`). A function that a
+  caller runs inside an atomic block is not reported: directly or further down the call graph, through DRF's
+  `serializer.save()` (which runs the serializer's `create()` or `update()`) and Django's `form_valid()` (which
+  runs `form.save()`), a `self.method()` the class inherits or a subclass overrides, or `obj.method()` where
+  only one class defines `method` or `obj` is named after the class (not `obj.save()` or `obj.delete()`: a
+  model's override runs wherever a row is saved). Nor is a function that serves requests
+  with `ATOMIC_REQUESTS = True` (from a view not marked `non_atomic_requests`). Tests and migrations are
+  skipped (Django runs migrations in a transaction).
 
 A single `commit()` after several `add()` calls is one transaction: it is fine.
 
@@ -114,7 +120,7 @@ def _django_writes(project: Project) -> Iterator[Finding]:
     if not writes:
         return
     covered = _atomic_functions(project)
-    request_path = project.request_path() if project.settings.get("django.atomic_requests") else {}
+    request_path = _atomic_request_path(project) if project.settings.get("django.atomic_requests") else set()
     for function, sites in writes.items():
         if function in covered or function in request_path:
             continue
@@ -143,6 +149,24 @@ def _atomic_functions(project: Project) -> set[str]:
                 covered.add(callee)
                 pending.append(callee)
     return covered
+
+
+def _atomic_request_path(project: Project) -> set[str]:
+    """Functions that serve a request in ATOMIC_REQUESTS' transaction: reached from a view that does not opt
+    out with `non_atomic_requests`."""
+    opted_out = {site.callee for site in project.calls_of("non_atomic_requests")}
+    if not opted_out:
+        return set(project.request_path())
+    reached: set[str] = set()
+    pending = [endpoint.handler for endpoint in project.endpoints if endpoint.handler not in opted_out]
+    while pending:
+        name = pending.pop()
+        info = project.functions.get(name)
+        if name in reached or info is None:
+            continue
+        reached.add(name)
+        pending.extend(callee for callee in info.calls if callee not in reached)
+    return reached
 
 
 def _atomic_fix(site: CallSite) -> Fix | None:
