@@ -182,7 +182,8 @@ def path_text(module: Module, expr: Expr | None) -> str | None:
     if isinstance(expr, BinOp) and expr.op == "+":  # `task_instances_prefix + "/{task_id}"` (Airflow)
         left, right = path_text(module, expr.left), path_text(module, expr.right)
         return left + right if left is not None and right is not None else None
-    return "{" + expr_text(expr) + "}" if isinstance(expr, (Name, Attr)) else None
+    # `app.config["AUTH_URL_PREFIX"]` (FlaskBB): unreadable here, but there is a prefix, and rules must know
+    return "{" + expr_text(expr) + "}" if isinstance(expr, (Name, Attr, Subscript)) else None
 
 
 def strings_of(expr: Expr | None) -> tuple[str, ...]:

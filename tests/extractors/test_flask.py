@@ -507,3 +507,25 @@ def test_a_rule_looped_over_a_literal_list_gives_one_path_per_item(tmp_path: Pat
             return app
     """})
     assert sorted(e.path for e in project.endpoints) == ["/ajax-api/2.0/users/list", "/api/2.0/users/list"]
+
+
+def test_a_prefix_read_from_the_configuration_stays_in_the_path(tmp_path: Path) -> None:
+    # FlaskBB: `app.register_blueprint(auth, url_prefix=app.config["AUTH_URL_PREFIX"])`. Dropping the prefix
+    # gave wrong paths, and API002 then said no route carries a version.
+    project = build(tmp_path, {"board/app.py": """
+        from flask import Blueprint, Flask
+
+        auth = Blueprint("auth", __name__)
+
+
+        @auth.post("/login")
+        def login():
+            return {}
+
+
+        def create_app():
+            app = Flask(__name__)
+            app.register_blueprint(auth, url_prefix=app.config["AUTH_URL_PREFIX"])
+            return app
+    """})
+    assert [e.path for e in project.endpoints] == ["{app.config['AUTH_URL_PREFIX']}/login"]
