@@ -7,7 +7,7 @@ project-relative with `/` separators. Nothing here knows about LSP.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Container
 from dataclasses import dataclass, field, fields
 from functools import cache
 from operator import attrgetter
@@ -384,17 +384,23 @@ class Project:
 
 
 def _request_path(project: Project) -> dict[str, str]:
+    return reach(project, [(endpoint.handler, endpoint.handler) for endpoint in project.endpoints])
+
+
+def reach(project: Project, roots: list[tuple[str, str]], avoid: Container[str] = ()) -> dict[str, str]:
+    """Every project function the call graph reaches from `roots` ((function, label) pairs) → the label of a root
+    that reaches it, not entering the functions in `avoid`."""
     reached: dict[str, str] = {}
     functions = project.functions
-    stack = [(endpoint.handler, endpoint.handler) for endpoint in project.endpoints]
+    stack = list(roots)
     while stack:
-        name, handler = stack.pop()
-        if name in reached:
+        name, label = stack.pop()
+        if name in reached or name in avoid:
             continue
-        reached[name] = handler
+        reached[name] = label
         info = functions.get(name)
         if info is not None:
-            stack.extend((callee, handler) for callee in info.calls if callee in functions)
+            stack.extend((callee, label) for callee in info.calls if callee in functions)
     return reached
 
 

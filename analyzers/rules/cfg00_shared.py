@@ -6,7 +6,7 @@ from __future__ import annotations
 import fnmatch
 import re
 
-from analyzers.model import CallSite, Fix, Project, Span, TextEdit, decode_span
+from analyzers.model import CallSite, Fix, Project, Span, TextEdit, decode_span, reach
 from analyzers.rules._http_rules import endpoint_of
 
 _TEST_PATH = re.compile(
@@ -62,16 +62,7 @@ def _job_path(project: Project) -> dict[str, str]:
              if call.function]
     stack += [(call.function, f"worker loop in {short_name(call.function)}")
               for call in project.calls_of("worker_loop") if call.function]
-    reached: dict[str, str] = {}
-    while stack:
-        name, job = stack.pop()
-        if name in reached:
-            continue
-        reached[name] = job
-        info = project.functions.get(name)
-        if info is not None:
-            stack.extend((callee, job) for callee in info.calls if callee in project.functions)
-    return reached
+    return reach(project, stack)
 
 
 def planned_fix(site: CallSite, title: str, safe: bool = False) -> Fix | None:

@@ -47,7 +47,7 @@ from collections.abc import Iterator
 
 from pydantic import BaseModel, ConfigDict
 
-from analyzers.model import CallSite, Finding, Fix, Project, Span, TextEdit
+from analyzers.model import CallSite, Finding, Fix, Project, Span, TextEdit, reach
 from analyzers.rules import Rule
 
 WHAT = {"email": "sends email", "report": "generates a document", "task_call": "runs a Celery task inline"}
@@ -80,17 +80,7 @@ def request_path_outside_tasks(project: Project) -> dict[str, str]:
     """Functions a request runs → its handler, not entering task functions: a task run inline is reported once,
     where it is called, not again for each thing it does."""
     tasks = {call.function for call in project.calls_of("task") if call.function}
-    reached: dict[str, str] = {}
-    stack = [(endpoint.handler, endpoint.handler) for endpoint in project.endpoints]
-    while stack:
-        name, handler = stack.pop()
-        if name in reached or name in tasks:
-            continue
-        reached[name] = handler
-        info = project.functions.get(name)
-        if info is not None:
-            stack.extend((callee, handler) for callee in info.calls if callee in project.functions)
-    return reached
+    return reach(project, [(endpoint.handler, endpoint.handler) for endpoint in project.endpoints], avoid=tasks)
 
 
 def endpoint_names(project: Project) -> dict[str, str]:
