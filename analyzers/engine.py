@@ -277,11 +277,18 @@ def _merge_same_place(findings: list[Finding]) -> list[Finding]:
         fix = (tuple(finding.fix.edits), tuple(finding.fix.creates)) if finding.fix is not None else None
         place = (finding.code, finding.location.path, finding.location.span, fix)
         if place in kept:
-            kept[place][1].append(finding.fingerprint.split(":", 1)[-1])
+            kept[place][1].append(_subject(finding.fingerprint))
         else:
             kept[place] = (finding, [])
     return [replace(finding, message=f"{finding.message} (also {', '.join(others)})") if others else finding
             for finding, others in kept.values()]
+
+
+def _subject(fingerprint: str) -> str:
+    """What a finding is about, from its fingerprint: "API003:POST /shares/:location#2" → "POST /shares/"."""
+    subject = fingerprint.split(":", 1)[-1].split("#", 1)[0]
+    head, _, kind = subject.rpartition(":")
+    return head if head and kind.isidentifier() and kind.islower() else subject
 
 
 Work = list[tuple[str, bytes, str]]  # (path, content, module name) of files to extract

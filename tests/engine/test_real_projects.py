@@ -202,3 +202,11 @@ def test_a_mixin_column_in_two_tables_with_one_fix_is_one_finding_naming_both(tm
     messages = sorted(finding.message for finding in workspace.check().all_findings())
     assert len(messages) == 2, messages
     assert "(also topics.hidden_by_id)" in messages[0] and "topics.owner_id" in messages[1]
+
+
+def test_merged_findings_name_the_others_by_what_they_are_about() -> None:
+    from analyzers.engine import _subject
+
+    assert _subject("API003:POST /api/v1/shares/:location") == "POST /api/v1/shares/"  # Langflow
+    assert _subject("DB003:topics.hidden_by_id") == "topics.hidden_by_id"
+    assert _subject("API001:GET /files/{path:path}#2") == "GET /files/{path:path}"
