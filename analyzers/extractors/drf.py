@@ -669,6 +669,7 @@ class _Resolver:
         self.visited: set[str] = set()  # URL configuration modules walked
         self.group: tuple[str, Location] | None = None  # the URL configuration being walked, where it is included
         self.subclassed: set[str] = set()
+        self.mixins: dict[str, ViewClassDecl] = {}
 
     def collect(self) -> None:
         classes = {f"{decl.module}.{decl.qualname}": decl for _, decl in self.builder.records(ViewClassDecl)}
@@ -680,7 +681,9 @@ class _Resolver:
             self.subclassed.update(ancestor.qualified for ancestor in ancestors)
             if not any(name.startswith(("rest_framework.", "django.views")) for name in external):
                 continue
-            chain = [decl, *(classes[ancestor.qualified] for ancestor in ancestors if ancestor.qualified in classes)]
+            # A mixin with no base of its own (pretix's `class ExportersMixin:` defining `list` and `@action`s) was
+            # not extracted as a view: its declaration is made here, when a view turns out to use it.
+            chain = [decl, *(classes.get(ancestor.qualified) or self._mixin_decl(ancestor) for ancestor in ancestors)]
             self.views[qualified] = _View(ref, decl, chain, external)
         for _, function in self.builder.records(ViewFunctionDecl):
             self.functions[f"{function.module}.{function.qualname}"] = function
@@ -690,6 +693,12 @@ class _Resolver:
             self.routers[router.name] = router
         for _, registration in self.builder.records(RegistrationDecl):
             self.registrations.setdefault(self._router_key(registration.router), []).append(registration)
+
+    def _mixin_decl(self, ref: ClassRef) -> ViewClassDecl:
+        found = self.mixins.get(ref.qualified)
+        if found is None:
+            found = self.mixins[ref.qualified] = _view_class(ref.module, ref.cls)
+        return found
 
     def _router_key(self, name: str) -> str:
         for candidate in self.names.candidates(name):

@@ -614,3 +614,46 @@ def test_generic_create_and_destroy_answer_201_and_204_and_throttles_count(tmp_p
     locations = {(item.group_location.path, item.group_location.line) for item in project.endpoints
                  if item.group_location is not None}
     assert locations == {("proj/urls.py", 2)}  # both are included by path("api/", include("shop.urls"))
+
+
+def test_a_plain_mixin_gives_a_viewset_its_actions_and_lookup(tmp_path: Path) -> None:
+    # pretix: `class ExportersMixin:` (no base) defines list/retrieve and an @action; `OrderViewSetMixin` sets
+    # `lookup_field = "code"`. Neither was read, so the viewsets had no endpoints and orders used `{pk}`.
+    project = build(tmp_path, {
+        "shop/views.py": """
+            from rest_framework import viewsets
+            from rest_framework.decorators import action
+            from rest_framework.response import Response
+
+
+            class ExportersMixin:
+                lookup_field = "identifier"
+
+                def list(self, request, *args, **kwargs):
+                    return Response({"results": []})
+
+                def retrieve(self, request, *args, **kwargs):
+                    return Response({})
+
+                @action(detail=True, methods=["POST"])
+                def run(self, request, *args, **kwargs):
+                    return Response({}, status=202)
+
+
+            class ExportersViewSet(ExportersMixin, viewsets.ViewSet):
+                permission_classes = []
+        """,
+        "shop/urls.py": """
+            from django.urls import include, path
+            from rest_framework import routers
+
+            from shop.views import ExportersViewSet
+
+            router = routers.DefaultRouter()
+            router.register(r"exporters", ExportersViewSet, basename="exporters")
+
+            urlpatterns = [path("v1/", include(router.urls))]
+        """,
+    })
+    assert routes(project) == {("GET", "/api/v1/exporters/"), ("GET", "/api/v1/exporters/{identifier}/"),
+                               ("POST", "/api/v1/exporters/{identifier}/run/")}
