@@ -13,7 +13,8 @@ modules that star-import them and the classes that inherit from them. `resolve` 
 - `debug_flag`: DEBUG on in a settings module or config class that production uses, `FastAPI(debug=True)`,
   `app.config["DEBUG"] = True`, `app.run(debug=True)` / `uvicorn.run(reload=True)` outside a main guard;
 - `print`: a `print(...)` in a function (`detail`: logger, cli, fix_*);
-- `broad_except`: `except:` / `except Exception:` (`detail`: silent, logged, raises, leak, leak_via, explained;
+- `broad_except`: `except:` / `except Exception:` (`detail`: silent, logged, raises, leak (outside `if isinstance(e,
+  ...)` blocks), leak_via, explained;
   fallback when the handler carries on with a value it chose, nested inside another except clause, converts
   when the try block only imports, parses or converts);
 - `worker_loop`: a `while True:` loop that consumes work (`detail`: consumes, signals, interrupts).
@@ -667,7 +668,11 @@ class _PythonFile:
         return method in LOG_METHODS and _is_logger(receiver)
 
     def leak(self, clause: ExceptClause, calls: list[Call], returns: list[Expr]) -> tuple[str, str]:
-        """What of the exception the handler sends to the client, and how ("response" or "return")."""
+        """What of the exception the handler sends to the client, and how ("response" or "return"). Not in a
+        block for some types only (`if isinstance(exc, Conflict): raise HTTPException(409, str(exc))`): that is a
+        narrow handler for an error the project raises itself, written inside the broad one."""
+        calls = [call for call in calls if not any(_within(call.span, block) for block in clause.narrowed)]
+        returns = [value for value in returns if not any(_within(value.span, block) for block in clause.narrowed)]
         for call in calls:
             if _last(expr_text(call.func)) in RESPONSE_BUILDERS:
                 for argument in (*call.args, *(value for _, value in call.kwargs)):
