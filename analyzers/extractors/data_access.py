@@ -13,8 +13,9 @@ Call-site kinds (`CallSite.kind`) and their `detail` keys:
 - `db_query`: a read query (SQLAlchemy session, Flask-SQLAlchemy `Model.query`, SQLModel, Django managers,
   DB-API `SELECT`). detail: `orm`, `model`, `label`; `loop_over` (the query a loop around it iterates);
   `batched` (the query filters with `IN` by the loop variable or a slice the loop moves along: a chunked query,
-  not N+1); `cached` (the function is memoised). `in_loop` leaves out loops over a display written in the code
-  and loops that open a session per item around the query.
+  not N+1); `cached` (the function is memoised). `in_loop` leaves out loops over a display written in the code,
+  loops that open a session per item around the query, and loops whose branch holding the query ends by returning
+  or raising (it runs once).
 - `db_read_all`: every row of a table materialised with no filter or limit. detail: `orm`, `model`, `label`,
   `how`, `returned` (the rows are what the function returns), `counted` (only `len()` of them is used); for
   `len(<query>.all())`, `count_span` and `count_text` (the `count()` query that replaces it).
@@ -432,7 +433,14 @@ class Scope:
         move out of the loop without giving that up."""
         return [loop for loop in self.loops if loop.iterable is not None and within(span, loop.span)
                 and not within(span, loop.iterable.span) and not self.fixed(loop.iterable, 0)
-                and not self.session_per_item(loop, span)]
+                and not self.session_per_item(loop, span) and not self.runs_once(loop, span)]
+
+    def runs_once(self, loop: LoopInfo, span: Span) -> bool:
+        """`span` sits in a branch of the loop's body that ends by returning or raising (`for key in keys: if
+        key.matches(given): user = session.get(...); return user`): the query runs once, for the item found."""
+        return any(within(body, loop.span) and within(span, body) and any(
+            within(end, body) and end.end == body.end and end.start.column == body.start.column
+            for end in self.fn.exits) for bodies in self.fn.branches for body in bodies)
 
     def session_per_item(self, loop: LoopInfo, span: Span) -> bool:
         return any(within(with_span, loop.span) and within(span, with_span)
