@@ -379,11 +379,11 @@ class _PythonFile:
 
     def env_read(self, expr: Expr) -> _EnvRead | None:
         if isinstance(expr, Subscript) and self.resolve(expr.value) == "os.environ" and expr.index:
-            return _EnvRead(expr, const_str(expr.index[0]) or "?", "os.environ[...]", None)
+            return _EnvRead(expr, self.variable_name(expr.index[0]), "os.environ[...]", None)
         if not isinstance(expr, Call) or not expr.args:
             return None
         callee = self.resolve(expr.func)
-        variable = const_str(expr.args[0]) or "?"
+        variable = self.variable_name(expr.args[0])
         if callee in GETENV or callee == "os.environ.setdefault":
             default = expr.args[1] if len(expr.args) > 1 else expr.kwarg("default")
             if isinstance(default, Const) and default.value is None:
@@ -393,6 +393,15 @@ class _PythonFile:
         if callee == "decouple.config" or dotted.split(".")[0] in self.env_objects:
             return _EnvRead(expr, variable, f"{dotted}(...)", expr.kwarg("default"), library=True)
         return None
+
+    def variable_name(self, expr: Expr) -> str:
+        """The variable's name: a string, or a module constant holding one (`os.getenv(BASE_DIR_ENV)`); "?" when
+        it is computed."""
+        text = const_str(expr)
+        if text is None and isinstance(expr, Name) and "." not in expr.dotted:
+            values = {const_str(assign.value) for assign in self.module.assigns if expr.dotted in assign.targets}
+            text = values.pop() if len(values) == 1 else None
+        return text or "?"
 
     def env_reads(self) -> None:
         for fn in self.module.functions:
