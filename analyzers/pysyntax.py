@@ -168,6 +168,8 @@ class ExceptClause:
     raises: bool
     # The node types of the body's statements, in order ("pass_statement", "return_statement", ...).
     statements: tuple[str, ...]
+    # Blocks of the body that run only for some exception types (`if isinstance(exc, Conflict): ...`).
+    narrowed: tuple[Span, ...] = ()
 
 
 @dataclass(slots=True)
@@ -671,8 +673,10 @@ class _Builder:
         block = next((child for child in clause.named_children if child.type == "block"), None)
         statements = tuple(child.type for child in block.named_children if child.type != "comment") \
             if block is not None else ()
+        narrowed = tuple(self.span(body) for body in _isinstance_blocks(block, name)) \
+            if block is not None and name else ()
         return ExceptClause(types, name, self.span(clause), self.span(block if block is not None else clause),
-                            self.span(try_node), block is not None and _has_raise(block), statements)
+                            self.span(try_node), block is not None and _has_raise(block), statements, narrowed)
 
     def conditions(self, node: Node) -> Iterator[Condition]:
         """The if's test and each elif's, with the block each guards, where the test orders two values."""
@@ -1168,6 +1172,33 @@ def _branch_bodies(node: Node) -> list[Node]:
         for alternative in node.children_by_field_name("alternative"):
             found.append(alternative.child_by_field_name("consequence") or alternative.child_by_field_name("body"))
     return [body for body in found if body is not None]
+
+
+def _isinstance_blocks(block: Node, name: str) -> list[Node]:
+    """The bodies of `if isinstance(name, ...):` / `elif isinstance(name, ...):` statements in `block`, not counting
+    nested functions, classes and lambdas."""
+    found: list[Node] = []
+    stack = list(block.named_children)
+    while stack:
+        node = stack.pop()
+        if node.type in ("if_statement", "elif_clause") and _tests_isinstance(node.child_by_field_name("condition"),
+                                                                               name):
+            body = node.child_by_field_name("consequence")
+            if body is not None:
+                found.append(body)
+        if node.type not in ("function_definition", "class_definition", "lambda", "decorated_definition"):
+            stack.extend(node.named_children)
+    return found
+
+
+def _tests_isinstance(test: Node | None, name: str) -> bool:
+    if test is None or test.type != "call":
+        return False
+    func, arguments = test.child_by_field_name("function"), test.child_by_field_name("arguments")
+    if func is None or func.text != b"isinstance" or arguments is None:
+        return False
+    first = next((child for child in arguments.named_children if child.type != "comment"), None)
+    return first is not None and first.type == "identifier" and first.text == name.encode()
 
 
 def _has_raise(block: Node) -> bool:

@@ -16,6 +16,7 @@ import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
+from http import HTTPStatus
 from typing import Any, Literal
 
 from analyzers.model import Location, Parameter, Position, QueryCall, ReturnKind, Span
@@ -874,13 +875,16 @@ def looks_like_rate_limit(name: str) -> bool:
 
 
 def status_of(expr: Expr | None) -> int | None:
-    """`201` or `status.HTTP_201_CREATED` → 201."""
+    """`201`, `status.HTTP_201_CREATED` or the standard library's `HTTPStatus.CREATED` → 201."""
     if isinstance(expr, Const) and isinstance(expr.value, int) and not isinstance(expr.value, bool):
         return expr.value
     if isinstance(expr, Name):
         match = _HTTP_STATUS_NAME.search(expr.dotted)
         if match:
             return int(match.group(1))
+        owner, _, member = expr.dotted.rpartition(".")
+        if owner.rsplit(".", 1)[-1] == "HTTPStatus" and member in HTTPStatus.__members__:
+            return int(HTTPStatus[member])
     return None
 
 

@@ -13,7 +13,8 @@ modules that star-import them and the classes that inherit from them. `resolve` 
 - `debug_flag`: DEBUG on in a settings module or config class that production uses, `FastAPI(debug=True)`,
   `app.config["DEBUG"] = True`, `app.run(debug=True)` / `uvicorn.run(reload=True)` outside a main guard;
 - `print`: a `print(...)` in a function (`detail`: logger, cli, fix_*);
-- `broad_except`: `except:` / `except Exception:` (`detail`: silent, logged, raises, leak, leak_via, explained;
+- `broad_except`: `except:` / `except Exception:` (`detail`: silent, logged, raises, leak (outside `if isinstance(e,
+  ...)` blocks), leak_via, explained;
   fallback when the handler carries on with a value it chose, nested inside another except clause, converts
   when the try block only imports, parses or converts);
 - `worker_loop`: a `while True:` loop that consumes work (`detail`: consumes, signals, interrupts).
@@ -378,11 +379,11 @@ class _PythonFile:
 
     def env_read(self, expr: Expr) -> _EnvRead | None:
         if isinstance(expr, Subscript) and self.resolve(expr.value) == "os.environ" and expr.index:
-            return _EnvRead(expr, const_str(expr.index[0]) or "?", "os.environ[...]", None)
+            return _EnvRead(expr, self.variable_name(expr.index[0]), "os.environ[...]", None)
         if not isinstance(expr, Call) or not expr.args:
             return None
         callee = self.resolve(expr.func)
-        variable = const_str(expr.args[0]) or "?"
+        variable = self.variable_name(expr.args[0])
         if callee in GETENV or callee == "os.environ.setdefault":
             default = expr.args[1] if len(expr.args) > 1 else expr.kwarg("default")
             if isinstance(default, Const) and default.value is None:
@@ -392,6 +393,15 @@ class _PythonFile:
         if callee == "decouple.config" or dotted.split(".")[0] in self.env_objects:
             return _EnvRead(expr, variable, f"{dotted}(...)", expr.kwarg("default"), library=True)
         return None
+
+    def variable_name(self, expr: Expr) -> str:
+        """The variable's name: a string, or a module constant holding one (`os.getenv(BASE_DIR_ENV)`); "?" when
+        it is computed."""
+        text = const_str(expr)
+        if text is None and isinstance(expr, Name) and "." not in expr.dotted:
+            values = {const_str(assign.value) for assign in self.module.assigns if expr.dotted in assign.targets}
+            text = values.pop() if len(values) == 1 else None
+        return text or "?"
 
     def env_reads(self) -> None:
         for fn in self.module.functions:
@@ -667,7 +677,11 @@ class _PythonFile:
         return method in LOG_METHODS and _is_logger(receiver)
 
     def leak(self, clause: ExceptClause, calls: list[Call], returns: list[Expr]) -> tuple[str, str]:
-        """What of the exception the handler sends to the client, and how ("response" or "return")."""
+        """What of the exception the handler sends to the client, and how ("response" or "return"). Not in a
+        block for some types only (`if isinstance(exc, Conflict): raise HTTPException(409, str(exc))`): that is a
+        narrow handler for an error the project raises itself, written inside the broad one."""
+        calls = [call for call in calls if not any(_within(call.span, block) for block in clause.narrowed)]
+        returns = [value for value in returns if not any(_within(value.span, block) for block in clause.narrowed)]
         for call in calls:
             if _last(expr_text(call.func)) in RESPONSE_BUILDERS:
                 for argument in (*call.args, *(value for _, value in call.kwargs)):

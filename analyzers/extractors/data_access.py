@@ -12,8 +12,10 @@ Call-site kinds (`CallSite.kind`) and their `detail` keys:
 
 - `db_query`: a read query (SQLAlchemy session, Flask-SQLAlchemy `Model.query`, SQLModel, Django managers,
   DB-API `SELECT`). detail: `orm`, `model`, `label`; `loop_over` (the query a loop around it iterates);
-  `batched` (the query filters by the loop variable with `IN`: a chunked query, not N+1); `cached` (the
-  function is memoised).
+  `batched` (the query filters with `IN` by the loop variable or a slice the loop moves along: a chunked query,
+  not N+1); `cached` (the function is memoised). `in_loop` leaves out loops over a display written in the code,
+  loops that open a session per item around the query, and loops whose branch holding the query ends by returning
+  or raising (it runs once).
 - `db_read_all`: every row of a table materialised with no filter or limit. detail: `orm`, `model`, `label`,
   `how`, `returned` (the rows are what the function returns), `counted` (only `len()` of them is used); for
   `len(<query>.all())`, `count_span` and `count_text` (the `count()` query that replaces it).
@@ -60,6 +62,7 @@ from analyzers.pysyntax import (
     Function,
     Module,
     Name,
+    Raw,
     Seq,
     Subscript,
     expr_text,
@@ -389,6 +392,11 @@ def _string_start(expr: Expr | None) -> str | None:
 # --------------------------------------------------------------------------------------------- function scope
 
 
+# A `with` that opens a session of its own (`session_scope()`, `Session(engine)`, `get_session()`), not one that
+# begins a transaction on a session already open (`session.begin()`).
+SESSION_OPENER = re.compile(r"(?:\w+\.)*\w*session\w*\s*\(", re.IGNORECASE)
+
+
 @dataclass(slots=True)
 class LoopInfo:
     span: Span
@@ -419,9 +427,25 @@ class Scope:
 
     def repeating_loops(self, span: Span) -> list[LoopInfo]:
         """The for loops and comprehensions whose body holds `span` (not their iterable, evaluated once), over
-        data: a loop over a few constants (`for status in ("new", "paid")`, an Enum) is not N+1."""
+        data: a loop over a few constants (`for status in ("new", "paid")`, an Enum) is not N+1. Nor is a loop
+        that opens a session for each item around `span` (`for id in ids: with session_scope() as s: ...`):
+        each item is its own unit of work, so one failure does not roll back the others, and the query cannot
+        move out of the loop without giving that up."""
         return [loop for loop in self.loops if loop.iterable is not None and within(span, loop.span)
-                and not within(span, loop.iterable.span) and not self.fixed(loop.iterable, 0)]
+                and not within(span, loop.iterable.span) and not self.fixed(loop.iterable, 0)
+                and not self.session_per_item(loop, span) and not self.runs_once(loop, span)]
+
+    def runs_once(self, loop: LoopInfo, span: Span) -> bool:
+        """`span` sits in a branch of the loop's body that ends by returning or raising (`for key in keys: if
+        key.matches(given): user = session.get(...); return user`): the query runs once, for the item found."""
+        return any(within(body, loop.span) and within(span, body) and any(
+            within(end, body) and end.end == body.end and end.start.column == body.start.column
+            for end in self.fn.exits) for bodies in self.fn.branches for body in bodies)
+
+    def session_per_item(self, loop: LoopInfo, span: Span) -> bool:
+        return any(within(with_span, loop.span) and within(span, with_span)
+                   and any(SESSION_OPENER.match(expr_text(context)) for context in contexts)
+                   for with_span, contexts in self.fn.withs)
 
     def fixed(self, expr: Expr | None, depth: int) -> bool:
         """An iterable of constants known in the code: literals, UPPER_CASE constants, an Enum class."""
@@ -429,7 +453,12 @@ class Scope:
             return False
         if isinstance(expr, Const):
             return True
-        if isinstance(expr, Seq):  # an empty list is filled later: its size is unknown
+        if isinstance(expr, Seq) and expr.kind != "dict":
+            # A display written out in the code runs as many times as it has items, whatever they are; an empty
+            # list is filled later (its size is unknown), and `[*rows]` is as long as `rows`.
+            return bool(expr.items) and not any(isinstance(item, Raw) and item.kind == "list_splat"
+                                                for item in expr.items)
+        if isinstance(expr, Seq):
             return bool(expr.items) and all(self.fixed(item, depth + 1) for item in expr.items)
         if isinstance(expr, Name):
             last = expr.dotted.rsplit(".", 1)[-1]
@@ -824,12 +853,23 @@ class _FunctionScan:
         targets = {target for loop in loops for target in loop.targets}
         for inner in iter_calls(call):
             for key, value in inner.kwargs:
-                if key.endswith("__in") and isinstance(value, Name) and value.dotted in targets:
+                if key.endswith("__in") and self.from_loop(value, targets):
                     return True
             if isinstance(inner.func, (Attr, Name)) and inner.func_name.endswith("in_") and any(
-                    isinstance(arg, Name) and arg.dotted in targets for arg in inner.args):
+                    self.from_loop(arg, targets) for arg in inner.args):
                 return True
         return False
+
+    def from_loop(self, expr: Expr, targets: set[str]) -> bool:
+        """A chunk of keys: the loop variable, or a slice the loop moves along (`ids[start:start + 500]` in
+        `for start in range(0, len(ids), 500)`), written in place or held by a local."""
+        if isinstance(expr, Name) and expr.dotted in targets:
+            return True
+        values = self.scope.values.get(expr.dotted, []) if isinstance(expr, Name) else [expr]
+        return any(isinstance(value, Subscript) and any(
+            isinstance(index, Raw) and index.kind == "slice" and any(
+                re.search(rf"\b{re.escape(target)}\b", index.text) for target in targets)
+            for index in value.index) for value in values)
 
     # ---- QRY005: whole tables materialised
 

@@ -6,10 +6,12 @@ the call graph; an insert in `log_activity()` is a side record), inserts: `sessi
 `insert(...)`, an `INSERT` statement, `insert_one(...)`. It answers 200 when neither the route (`status_code=`,
 flask-smorest `@blp.response(201, ...)`) nor any of its responses (`return body, 201`, `JSONResponse(...,
 status_code=201)`, DRF `Response(..., status=201)`, `response.status_code = 201`) says otherwise. DRF's own
-`create` (CreateModelMixin) answers 201 and is never reported; redirects after a form post are fine.
+`create` (CreateModelMixin) answers 201 and is never reported; redirects after a form post are fine, and so is a
+handler that also answers `PUT` (it replaces the resource, creating it the first time: an upsert).
 
-When other creation endpoints of the project send a `Location` header, a creation endpoint that answers 201
-without one is reported too, so the project's convention holds everywhere.
+When most creation endpoints of the project that answer 201 send a `Location` header, one that answers 201
+without it is reported too, so the project's convention holds everywhere (when only a few send it, there is no
+convention to hold).
 
 ## Why it matters
 `201 Created` tells clients, caches and API tooling that a resource now exists (and `Location` where it is).
@@ -37,11 +39,12 @@ exactly 200 must be updated.
 
 ## Options
 - `depth`: how many calls away from the handler an insert still counts (default 3).
-- `check-location`: report 201 answers without `Location` when the project sends it elsewhere (default true).
+- `check-location`: report 201 answers without `Location` when most of the project's 201 answers send it
+  (default true).
 - `action-words`: a path ending in one of these (`/orders/{id}/cancel`, `/auth/login`) is an action, not a
   creation, even when it writes rows (default: login, logout, token, refresh, cancel, approve, reject, confirm,
   verify, search, send, retry, reset, activate, archive, publish, close, complete, pay, refund, export, sync,
-  webhook, callback, batch, bulk, run, trigger, ... ).
+  webhook, callback, batch, bulk, run, trigger, rollback, install, ... ).
 """
 
 from __future__ import annotations
@@ -67,7 +70,8 @@ DEFAULT_ACTIONS = [
     "query", "send", "retry", "reset", "activate", "deactivate", "archive", "unarchive", "publish", "unpublish",
     "close", "reopen", "complete", "pay", "refund", "export", "sync", "webhook", "webhooks", "callback", "batch",
     "bulk", "validate", "preview", "calculate", "run", "trigger", "start", "stop", "like", "unlike", "follow",
-    "unfollow", "vote", "subscribe", "unsubscribe",
+    "unfollow", "vote", "subscribe", "unsubscribe", "rollback", "restore", "revert", "install", "uninstall",
+    "overwrite",
 ]
 
 
@@ -89,8 +93,12 @@ def check(project: Project, options: BaseModel) -> Iterator[Finding]:
     responses = sites_by_function(project, "response", "status_set")
     locations = sites_by_function(project, "location_header")
     creations: list[tuple[Endpoint, CallSite, set[int] | None, bool]] = []
+    # A handler that also answers PUT replaces the resource (creating it the first time): an upsert, where 200
+    # for "replaced" is as right as 201.
+    replaces = {endpoint.handler for endpoint in project.endpoints if "PUT" in endpoint.methods}
     for endpoint in project.endpoints:
-        if "POST" not in endpoint.methods or endpoint.framework == "django" or is_action(endpoint, actions):
+        if "POST" not in endpoint.methods or endpoint.framework == "django" or is_action(endpoint, actions) \
+                or endpoint.handler in replaces:
             continue
         functions = reachable(project, endpoint.handler, options.depth)
         creating = [name for name in functions if name == endpoint.handler or creates(name)]
@@ -100,7 +108,12 @@ def check(project: Project, options: BaseModel) -> Iterator[Finding]:
         statuses = success_statuses(endpoint, responses.get(endpoint.handler, []), responses)
         sends_location = any(name in locations for name in functions)
         creations.append((endpoint, insert, statuses, sends_location))
-    with_location = [endpoint for endpoint, _, _, sends in creations if sends]
+    # Location is the project's convention only when most of its 201 answers send it; a module or two that do
+    # make no rule for the rest (RFC 9110 lets a 201 without Location name the request's own URI).
+    answering_201 = [(endpoint, sends) for endpoint, _, statuses, sends in creations
+                     if statuses is not None and 201 in statuses]
+    with_location = [endpoint for endpoint, sends in answering_201 if sends]
+    convention = len(with_location) * 2 > len(answering_201)
     for endpoint, insert, statuses, sends_location in creations:
         if statuses is None:
             continue
@@ -110,10 +123,11 @@ def check(project: Project, options: BaseModel) -> Iterator[Finding]:
                 endpoint.location, f"POST {endpoint.path}",
                 fix=keyword_fix(endpoint, "status_code=201", "Answer 201 Created")
                 if endpoint.status_code is None else None, related=[insert.location])
-        elif 201 in statuses and options.check_location and not sends_location and with_location:
+        elif 201 in statuses and options.check_location and not sends_location and convention:
             example = with_location[0]
             yield RULE.finding(
-                f"{describe(endpoint)} answers 201 without a Location header, unlike {describe(example)}",
+                f"{describe(endpoint)} answers 201 without a Location header, unlike {len(with_location)} of "
+                f"{len(answering_201)} creation endpoints (e.g. {describe(example)})",
                 endpoint.location, f"POST {endpoint.path}:location", related=[example.location])
 
 
@@ -134,9 +148,11 @@ def creates(function: str) -> bool:
 
 
 def is_action(endpoint: Endpoint, actions: set[str]) -> bool:
-    """`POST /orders/{id}/cancel`: an action on a resource, which may write rows without creating the resource
-    the path names."""
+    """`POST /orders/{id}/cancel` or `POST /bundles/rollback/{revision}`: an action on a resource, which may write
+    rows without creating the resource the path names."""
     parts = segments(endpoint.path)
+    if len(parts) > 1 and parts[-1].startswith(("{", "<", ":")):
+        parts = parts[:-1]  # the action's target, named after the verb
     return bool(parts) and (parts[-1] in actions or any(word in actions for word in re.split(r"[-_]", parts[-1])))
 
 

@@ -5,7 +5,9 @@ exception handlers, and calls to a project helper such as `error_response(...)`,
 when one shape (the set of top-level keys) clearly dominates, reports the error responses shaped otherwise, naming
 the usual shape and where it comes from.
 
-Nothing is reported with fewer than three error responses, or when no shape holds at least half of them. A
+Nothing is reported with fewer than three error responses, or when no shape holds at least half of them, and a
+body that holds every key of the usual shape and more (`{"detail": ..., "retry_after": 30}` beside `{"detail": ...}`)
+is not reported: clients still find what they read. A
 custom handler for `HTTPException` (or DRF's `EXCEPTION_HANDLER`) gives raised exceptions its own shape, so they
 are then counted by that handler's body, or not at all. Validation errors rendered by the framework (a
 serializer's `errors`) are not counted.
@@ -75,9 +77,11 @@ def check(project: Project, options: BaseModel) -> Iterator[Finding]:
     if count / len(sites) < options.dominance or (rest and rest[0][1] == count):
         return
     representative = next(site for site in sites if site.shape == usual)
+    usual_keys = set(usual.split(", "))
     ordinals: Counter[str] = Counter()
     for error in sites:
-        if error.shape == usual:
+        # `{detail, retry_after}` beside the usual `{detail}` extends it: a client reading `detail` still finds it.
+        if usual_keys <= set(error.shape.split(", ")):
             continue
         key = f"{error.site.function}:{error.shape}"
         ordinals[key] += 1

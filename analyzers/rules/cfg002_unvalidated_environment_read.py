@@ -12,7 +12,9 @@ Flags environment variables read where a missing or malformed value is found lat
 Not reported: reads through a settings library, which validates and casts once (pydantic `BaseSettings`,
 django-environ's `env(...)`, python-decouple's `config(...)`, dynaconf), reads in a cached settings factory
 (`@lru_cache def get_settings()`), `os.environ["X"]` at import time (it fails at start-up and names the
-variable), reads with a default, and code in test suites or under `if __name__ == "__main__":`.
+variable), reads with a default, and code in test suites or under `if __name__ == "__main__":`. Nor, at request
+time, variables the operating system or the shell sets (`HOME`, `APPDATA`, `PATH`, `TMPDIR`, `XDG_CONFIG_HOME`,
+...): they describe the host the code runs on, not a setting a deploy must provide.
 
 ## Why it matters
 Configuration should fail the deploy, not a customer's request: read and validate every setting once, at
@@ -83,12 +85,26 @@ def check(project: Project, options: BaseModel) -> Iterator[Finding]:
             yield RULE.finding(text, site.location, site.detail["entity"])
 
 
+# Set by the operating system or the shell for every process: where the user's files are, not app configuration.
+HOST_VARIABLES = frozenset({
+    "HOME", "USER", "USERNAME", "LOGNAME", "SHELL", "PATH", "PWD", "TMPDIR", "TEMP", "TMP", "LANG", "HOSTNAME",
+    "USERPROFILE", "APPDATA", "LOCALAPPDATA", "PROGRAMDATA", "PROGRAMFILES", "SYSTEMROOT", "WINDIR", "COMSPEC",
+    "HOMEDRIVE", "HOMEPATH", "WSL_DISTRO_NAME",
+})
+
+
+def host_variable(name: str) -> bool:
+    upper = name.upper()
+    return upper in HOST_VARIABLES or upper.startswith("XDG_")
+
+
 def problem(project: Project, site: CallSite, options: Options) -> str | None:
     detail = site.detail
     read = read_text(site)
     if detail.get("where") == "function":
         request = serving(project, site.function)
-        if not options.request_time or request is None or detail.get("cached"):
+        if not options.request_time or request is None or detail.get("cached") \
+                or host_variable(detail.get("variable", "")):
             return None
         return (f"{read} is read on every request ({short_name(site.function)} serves {request}): read and "
                 f"validate settings once at start-up, so a missing value fails the deploy instead of a request")

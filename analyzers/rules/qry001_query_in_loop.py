@@ -6,9 +6,14 @@ comprehension, when the function serves a request (it is a handler or something 
 dependencies included) or when the loop iterates the rows of another query. A loop that calls a project
 function which itself queries is reported at that call.
 
-Not reported: the query that produces the loop's rows (it runs once), a query filtering by the loop variable
-with `IN` (`id__in=chunk`, `.in_(batch)`: chunking on purpose), `while` loops (batch processing), writes, and
-lazy relationship loads (`order.customer`), which the source alone cannot tell from plain attributes.
+Not reported: the query that produces the loop's rows (it runs once), a query filtering with `IN` by the loop
+variable or a slice the loop moves along (`id__in=chunk`, `.in_(ids[start:start + 500])`: chunking on purpose),
+loops over a display written in the code (`for column in (A.x, B.y)`: as many queries as items, however large
+the tables), a query in a session the loop opens for each item (`for id in ids: with session_scope() as s:`:
+each item is its own unit of work, so one failure does not roll back the others), a query in a branch that
+ends by returning or raising (`if key.matches(given): return session.get(User, key.user_id)`: it runs once, for
+the item found), `while` loops (batch processing), writes, and lazy relationship loads (`order.customer`),
+which the source alone cannot tell from plain attributes.
 
 ## Why it matters
 One query per row turns a page of 50 orders into 51 round trips to the database. It is invisible with the

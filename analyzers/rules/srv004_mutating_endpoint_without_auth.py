@@ -13,6 +13,8 @@ write or commit, send no message or outgoing request, write no cache, and call n
 (`save`, `create_*`, `send_*`, `.delay`) — a search form posted with `POST`, a no-op endpoint. `PUT`, `PATCH`
 and `DELETE` say they write, so they are always considered; so are a FastAPI endpoint with dependencies and a
 framework-provided handler (DRF `ModelViewSet.create`): a dependency can write, and the framework's handler does.
+A route that only redirects (any method: `DELETE /folders/{id}` answering 307 to `/projects/{id}`) and reaches
+no write is exempt too: the client repeats the request where the auth is checked.
 
 ## Why it matters
 One forgotten dependency on a write endpoint lets anyone create, change or delete data. The omission is easy to
@@ -48,9 +50,9 @@ from collections.abc import Iterator
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from analyzers.model import Endpoint, Finding, Project
+from analyzers.model import CallSite, Endpoint, Finding, Project
 from analyzers.rules import Rule
-from analyzers.rules._http_rules import MUTATING, describe, path_mentions, reads_only
+from analyzers.rules._http_rules import MUTATING, describe, path_mentions, reads_only, sites_by_function
 
 DEFAULT_PUBLIC = ["login", "logout", "signin", "sign-in", "signup", "sign-up", "register", "token", "refresh",
                   "password", "reset", "forgot", "verify", "confirm", "activate", "webhook", "webhooks", "callback",
@@ -89,14 +91,25 @@ def check(project: Project, options: BaseModel) -> Iterator[Finding]:
     if not norm:
         return
     example = (mutating_with_auth or with_auth)[0]
+    responses = sites_by_function(project, "response")
     for endpoint in mutating:
         if has_auth(endpoint) or (not WRITE_METHODS & set(endpoint.methods) and reads_only(project, endpoint)):
+            continue
+        if redirects_only(project, endpoint, responses.get(endpoint.handler, [])):
             continue
         evidence = example.auth[0] if example.auth else "an authenticating before_request hook"
         yield RULE.finding(f"{describe(endpoint)} changes data without authentication, unlike "
                            f"{len(with_auth)} of {len(endpoints)} endpoints (e.g. {describe(example)}: {evidence})",
                            endpoint.location, f"{'/'.join(endpoint.methods)} {endpoint.path}",
                            related=[example.location])
+
+
+def redirects_only(project: Project, endpoint: Endpoint, sites: list[CallSite]) -> bool:
+    """A moved route (`DELETE /folders/{id}` answering 307 to `/projects/{id}`): it changes nothing itself, and
+    the client repeats the request where the auth is checked."""
+    answers = [site for site in sites if site.detail.get("raised") != "true"]
+    return bool(answers) and all(site.detail.get("body") == "redirect" for site in answers) \
+        and reads_only(project, endpoint)
 
 
 RULE = Rule(

@@ -11,7 +11,9 @@ one of them) that make an error disappear or hand it to the client:
   `f"{e}"`, `e.args` or `traceback.format_exc()` passed to `JSONResponse(...)`, `jsonify(...)`,
   `Response(...)`, `HTTPException(detail=...)`, `abort(...)`, or returned by the endpoint handler itself
   (`return {"error": str(e)}, 500`). Not when the try block only parses or converts (see below): the text
-  then describes the client's own input (`Invalid JSON payload: Expecting value: line 1 column 1`).
+  then describes the client's own input (`Invalid JSON payload: Expecting value: line 1 column 1`). Nor in a
+  block that runs for some exception types only (`if isinstance(e, Conflict): raise HTTPException(409,
+  str(e))`): that is a narrow handler for an error the code raises on purpose, written inside the broad one.
 
 Not reported (unless `strict`): swallows in functions no request or job reaches (client libraries, command-line
 tools, scripts: their callers decide what a failure means); handlers that carry on with a value they chose
