@@ -101,7 +101,15 @@ def _is_revision_file(module: Module) -> bool:
     to alembic's command API does neither."""
     declares_parent = any("down_revision" in assign.targets for assign in module.assigns)
     has_upgrade = any(function.name == "upgrade" for function in module.top_level_functions())
-    return declares_parent and has_upgrade and _uses_alembic(module)
+    return declares_parent and has_upgrade and (_uses_alembic(module) or _from_alembic_template(module))
+
+
+def _from_alembic_template(module: Module) -> bool:
+    """An empty revision (`upgrade(): pass`, as `alembic revision` writes it when there is nothing to do)
+    imports nothing from alembic, yet it is a link of the chain: without it every later revision would lose
+    its parent. Alembic's template still declares `branch_labels` and `depends_on` beside `down_revision`."""
+    names = {target for assign in module.assigns for target in assign.targets}
+    return {"branch_labels", "depends_on"} <= names
 
 
 def _uses_alembic(module: Module) -> bool:

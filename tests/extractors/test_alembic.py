@@ -79,6 +79,33 @@ def test_scripts_that_pass_a_revision_to_alembic_are_not_revisions() -> None:
     assert records(script) == []
 
 
+def test_an_empty_revision_from_the_template_is_a_link_of_the_chain(tmp_path: Path) -> None:
+    """`alembic revision` with nothing to do writes `upgrade(): pass` and no alembic import. Without it the
+    revisions after it lost their parent: the table 0003 drops was replayed after its creation in 0001."""
+    empty = """
+        from collections.abc import Sequence
+
+        revision: str = "0002"
+        down_revision: str | None = "0001"
+        branch_labels: str | Sequence[str] | None = None
+        depends_on: str | Sequence[str] | None = None
+
+
+        def upgrade() -> None:
+            pass
+    """
+    assert [found.revision for found in records(empty)] == ["0002"]
+    project = build(tmp_path, {
+        # Paths sort against the history: only the parent links give the order.
+        "alembic/versions/c_first.py": revision_file(
+            "0001", None, 'op.create_table("credential", sa.Column("id", sa.Integer(), primary_key=True))'),
+        "alembic/versions/b_empty.py": empty,
+        "alembic/versions/a_drop.py": revision_file("0003", "0002", 'op.drop_table("credential")'),
+    })
+    assert [revision for revision, _ in project.migration_order] == ["0001", "0002", "0003"]
+    assert "credential" not in project.tables
+
+
 def test_down_revision_forms() -> None:
     typed = """
         from typing import Union
