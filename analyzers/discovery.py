@@ -36,9 +36,19 @@ def language_of(path: str) -> str | None:
         return "sql"
     if name in CONFIG_NAMES or (name.startswith("requirements") and name.endswith(".txt")):
         return "text"
-    if _is_extra_config(path, name):
+    if _is_extra_config(path, name) or _is_package_metadata(path, name):
         return "text"
     return None
+
+
+def _is_package_metadata(path: str, name: str) -> bool:
+    """The core metadata of an unpacked wheel or sdist at the top of the tree (`x-1.0.dist-info/METADATA`,
+    `PKG-INFO`): its `Requires-Dist:` lines are the project's dependencies. Deeper ones belong to vendored
+    packages."""
+    parts = path.split("/")
+    if name == "PKG-INFO":
+        return len(parts) == 1
+    return name == "METADATA" and len(parts) == 2 and parts[0].endswith(".dist-info")
 
 
 def _is_extra_config(path: str, name: str) -> bool:

@@ -8,7 +8,7 @@ from typing import Any
 from analyzers.pysyntax import Comment, Module
 
 # Bump when an extractor's output changes shape or meaning: cached facts of another version are ignored.
-FACTS_VERSION = 2
+FACTS_VERSION = 3
 
 
 @dataclass(slots=True)

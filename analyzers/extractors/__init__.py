@@ -22,6 +22,7 @@ from types import ModuleType
 EXTRACTOR_NAMES = (
     "callgraph",
     "dialect",
+    "dependencies",
     "sqlalchemy",
     "sqlmodel",
     "django",

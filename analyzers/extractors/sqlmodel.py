@@ -142,6 +142,10 @@ def _field_column(reader: FileReader, name: str, call: Call, assign: Assign) -> 
     if sa_column is not None:
         return parse_column(reader, name, sa_column, assign.span)
     column_type, optional = python_type(assign.annotation)
+    if call.kwarg("sa_column") is not None:
+        # A Column built elsewhere (`sa_column=tz_column()`): SQLModel takes its type from that Column, not from
+        # the annotation, and we cannot see it.
+        column_type = None
     written_type = type_text(call.kwarg("sa_type"))
     primary_key = flag(call.kwarg("primary_key"), unknown=False)
     nullable_option = call.kwarg("nullable")
@@ -203,6 +207,20 @@ def _column_kwargs(value: Expr | None) -> dict[str, Expr]:
 # ============================================================================================ resolve
 
 
+# SQLModel 0.0.45 maps these annotations to its `UTCDateTime` (`DateTime(timezone=True)`, aware values only);
+# earlier versions to a naive `DateTime`. `NaiveDatetime` keeps `DateTime(timezone=False)`.
+UTC_DATETIME_SINCE = (0, 0, 45)
+AWARE_ANNOTATIONS = frozenset({"datetime", "datetime.datetime", "AwareDatetime", "pydantic.AwareDatetime"})
+
+
+def aware_datetime_mapping(version: str | None) -> bool:
+    """Whether every SQLModel version the project allows maps `datetime` to a zone-aware type. Unknown: no (the
+    project may run an older one)."""
+    if not version:
+        return False
+    return tuple(int(part) for part in version.split(".")) >= UTC_DATETIME_SINCE
+
+
 def resolve(builder: ModelBuilder) -> None:
     facts = {fact.qualified: fact for _, fact in builder.records(ModelClassFact)}
     if not facts:
@@ -217,6 +235,7 @@ class _Resolver:
         self.facts = facts
         self.table_names: dict[str, str] = {}
         self.attributes: dict[str, dict[str, str]] = {}
+        self.aware_datetime = aware_datetime_mapping(builder.project.settings.get("dependency.sqlmodel"))
 
     def run(self) -> None:
         tables: list[Table] = []
@@ -292,12 +311,15 @@ class _Resolver:
                            lambda qualified: qualified in SQLMODEL_BASES)
         return self.builder.add_table(finish_table(table))
 
-    @staticmethod
-    def model_column(owner: ClassRef | None, fact: ColumnFact) -> Column:
+    def model_column(self, owner: ClassRef | None, fact: ColumnFact) -> Column:
         column = replace(fact.column)  # records are cached: never mutate them
         if owner is not None:
             column.origin = "inherited"
             column.origin_detail = f"{owner.cls.name} ({owner.module.path})"
+        if self.aware_datetime and column.attributes.get("type_from") == "sqlmodel" and \
+                column.attributes.get("python_type") in AWARE_ANNOTATIONS:
+            column.type = "DateTime(timezone=True)"
+            column.attributes = {**column.attributes, "type_from": "sqlmodel_utc"}
         return column
 
     def target(self, reference: Reference) -> tuple[str | None, str | None]:

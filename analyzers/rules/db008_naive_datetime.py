@@ -3,7 +3,8 @@ Flags timestamps stored or filled without a time zone:
 
 - a SQLAlchemy `DateTime` / `TIMESTAMP` without `timezone=True`, including `Mapped[datetime]` and SQLModel
   `datetime` fields with no explicit type (both map to a naive `DateTime`, unless the declarative base's
-  `type_annotation_map` says otherwise);
+  `type_annotation_map` says otherwise, or the project requires SQLModel 0.0.45 or later, which maps `datetime`
+  to its zone-aware `UTCDateTime`);
 - SQL `timestamp` / `timestamp without time zone` (prefer `timestamptz`);
 - a default that fills a naive current time: `datetime.utcnow`, `datetime.now` / `datetime.now()` without a
   time zone (Django's `timezone.now`, `func.now()` and `datetime.now(timezone.utc)` are fine);
@@ -205,6 +206,8 @@ def advice(project: Project, column: Column, declaration: TableDeclaration | Non
         return "use django.utils.timezone.now"
     if project.dialect in MYSQL_LIKE or project.dialect == "sqlite":
         return "fill it in UTC (datetime.now(timezone.utc))"
+    if column.attributes.get("type_from") == "sqlmodel_utc":
+        return "fill it with datetime.now(timezone.utc) (SQLModel's UTCDateTime rejects naive values)"
     if column.attributes.get("type_from") == "sqlmodel":
         return "use Field(sa_type=DateTime(timezone=True)) and an aware default (datetime.now(timezone.utc))"
     if column.attributes.get("type_from") == "annotation":
