@@ -212,6 +212,18 @@ class Function:
     excepts: list[ExceptClause] = field(default_factory=list)
     # The tests of if/elif statements in the body that order two values (see `Condition`).
     conditions: list[Condition] = field(default_factory=list)
+    # Imports in the body itself (`from .api import router` inside a function that mounts it lazily):
+    # local name -> qualified name, as `Module.imports`.
+    imports: dict[str, str] = field(default_factory=dict)
+
+    def resolve(self, dotted: str) -> str | None:
+        """The qualified name `dotted` refers to through the body's own imports, or None when they do not
+        bind its first part."""
+        head, dot, rest = dotted.partition(".")
+        target = self.imports.get(head)
+        if target is None:
+            return None
+        return f"{target}.{rest}" if dot and rest else target
 
 
 @dataclass(slots=True)
@@ -770,6 +782,7 @@ def _qualname(node: Node, src: SourceText) -> tuple[str, str | None]:
 
 
 def _import_table(root: Node, src: SourceText, module: str, is_package: bool) -> dict[str, str]:
+    """The imports of a module (or of a function body: `root` is then the body block)."""
     imports: dict[str, str] = {}
     package_parts = module.split(".") if is_package else module.split(".")[:-1]
     for node in root.children:
@@ -885,6 +898,9 @@ def summarize(data: bytes, module: str, path: str, tree: Tree | None = None) -> 
             owner=owner,
             body_indent=b.body_indent(node.child_by_field_name("body")),
         )
+        body = node.child_by_field_name("body")
+        if body is not None:
+            function.imports = _import_table(body, src, module, is_package)
         functions_by_id[node.id] = function
         ordered_functions.append(function)
 

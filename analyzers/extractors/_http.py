@@ -211,7 +211,17 @@ class ObjectNames:
             candidate = object_id(module.module, candidate_scope, dotted)
             if candidate in self.known:
                 return candidate
+            # A router imported inside the function that mounts it (a lazy import against an import cycle).
+            function = self._function(module, candidate_scope)
+            local = function.resolve(dotted) if function is not None else None
+            if local is not None:
+                return self.follow(local)
         return self.follow(module.resolve(dotted))
+
+    def _function(self, module: Module, qualname: str) -> Function | None:
+        if not qualname:
+            return None
+        return next((function for function in module.functions if function.qualname == qualname), None)
 
     def follow(self, qualified: str) -> str | None:
         """Follow re-exports (`from .orders import router` in a package `__init__`) to a known object."""

@@ -352,11 +352,11 @@ def _all_endpoints(builder: ModelBuilder) -> list[Endpoint]:
         module = facts.python
         if module is None:
             continue
-        parent = names.find(module, include.scope, include.parent)
         child = names.find(module, include.scope, include.child)
-        if parent is not None and child is not None and parent != child:
-            edges.setdefault(child, []).append(
-                _Edge(parent, include.prefix, tuple((module, dep) for dep in include.dependencies)))
+        for parent in _include_parents(module, include, names):
+            if child is not None and parent != child:
+                edges.setdefault(child, []).append(
+                    _Edge(parent, include.prefix, tuple((module, dep) for dep in include.dependencies)))
     mounts = _Mounts(routers, edges)
     signatures = _Signatures(builder)
     for facts, route in builder.records(FastApiRoute):
@@ -416,6 +416,27 @@ def _endpoints(module: Module, route: FastApiRoute, owner: str, routers: dict[st
             idiom=dict(route.idiom),
         ))
     return endpoints
+
+
+def _include_parents(module: Module, include: FastApiInclude, names: ObjectNames) -> list[str]:
+    """The router an include mounts on; for a helper that mounts on the router it is given
+    (`def include_admin(target): target.include_router(admin)`), every router its module passes it."""
+    parent = names.find(module, include.scope, include.parent)
+    if parent is not None:
+        return [parent]
+    helper = next((fn for fn in module.top_level_functions() if fn.qualname == include.scope), None)
+    position = next((index for index, param in enumerate(helper.params) if param.name == include.parent), None) \
+        if helper is not None else None
+    if helper is None or position is None:
+        return []
+    found: list[str] = []
+    for scope, call in scoped_calls(module):
+        if isinstance(call.func, Name) and call.func.dotted == helper.name:
+            argument = call_argument(call, position, include.parent)
+            given = names.find(module, scope, argument.dotted) if isinstance(argument, Name) else None
+            if given is not None and given not in found:
+                found.append(given)
+    return found
 
 
 class _Mounts:
