@@ -37,9 +37,9 @@ for the team.
 ## Options
 - `style`: `"path"` (default), `"header"` (the project must read a version header somewhere; nothing is
   checked per route) or `"query"` (each route takes a `version`/`api-version` query parameter).
-- `exempt`: path segments whose routes need no version (default: health, healthz, livez, readyz, ready, live,
-  ping, status, heartbeat, metrics, docs, redoc, openapi, openapi.json, swagger, schema, admin, static, media,
-  favicon.ico, robots.txt, .well-known).
+- `exempt`: path segments whose routes need no version (default: health, healthz, healthcheck, health-check,
+  health_check, livez, readyz, ready, live, ping, status, heartbeat, metrics, docs, redoc, openapi,
+  openapi.json, swagger, schema, admin, static, media, favicon.ico, robots.txt, .well-known).
 - `query-parameters`: the names that carry a version in query style (default: version, api-version,
   api_version, v).
 """
@@ -59,9 +59,9 @@ from analyzers.rules import Rule
 from analyzers.rules._http_rules import app_location, describe, segments, serving_app
 
 DEFAULT_EXEMPT = [
-    "health", "healthz", "livez", "readyz", "ready", "live", "ping", "status", "heartbeat", "metrics", "docs",
-    "redoc", "openapi", "openapi.json", "swagger", "schema", "admin", "static", "media", "favicon.ico",
-    "robots.txt", ".well-known",
+    "health", "healthz", "healthcheck", "health-check", "health_check", "livez", "readyz", "ready", "live", "ping",
+    "status", "heartbeat", "metrics", "docs", "redoc", "openapi", "openapi.json", "swagger", "schema", "admin",
+    "static", "media", "favicon.ico", "robots.txt", ".well-known",
 ]
 _VERSION_SEGMENT = re.compile(
     r"^(api-?)?v\d+([._]\d+)*([a-z]+\d*)?$|^[{<](\w+:)?(api_)?version[}>]$|^\d{4}-\d{2}-\d{2}$")
