@@ -423,6 +423,13 @@ class BodyFacts:
     # Names the body clamps to a maximum (`limit = min(limit, 100)`, `paginate(per_page=n, max_per_page=50)`),
     # with the bound as written.
     clamps: dict[str, str] = field(default_factory=dict)
+    # Every return sends the client elsewhere (`return RedirectResponse(...)`): the body is no collection,
+    # whatever the declared response model says (a legacy path kept for old clients).
+    redirects: bool = False
+
+
+# Calls that answer with a redirect.
+REDIRECT_CALLS = frozenset({"RedirectResponse", "redirect", "HttpResponseRedirect", "HttpResponsePermanentRedirect"})
 
 
 def analyze_body(module: Module, fn: Function, path: str) -> BodyFacts:
@@ -467,8 +474,10 @@ class _Body:
             value is not None and self.fixed_value(value, 0) for value in self.fn.returns_values)
         if fixed and returns == "collection":
             returns, detail = "unknown", "a list fixed in code"
+        redirects = bool(self.fn.returns_values) and all(
+            isinstance(value, Call) and callee(value) in REDIRECT_CALLS for value in self.fn.returns_values)
         return BodyFacts(returns, detail, list(dict.fromkeys(pagination)), cap, queries, arguments, helpers, fixed,
-                         body_clamps(self.fn))
+                         body_clamps(self.fn), redirects)
 
     def fixed_value(self, expr: Expr, depth: int) -> bool:
         """Constants, literals of constants, ALL_CAPS module constants, and lists built from them or from an

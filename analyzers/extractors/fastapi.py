@@ -787,6 +787,8 @@ def _is_none(expr: Expr) -> bool:
 def _return_kind(module: Module, route: FastApiRoute,
                  signatures: _Signatures) -> tuple[ReturnKind, str | None, list[str]]:
     """What the endpoint returns: the declared response model, else the return annotation, else the body."""
+    if route.body.redirects:
+        return "unknown", "a redirect", []
     for declared in (route.response_model, route.return_annotation):
         if declared is None:
             continue
