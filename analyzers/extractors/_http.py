@@ -476,8 +476,9 @@ class _Body:
             returns, detail = "unknown", "a list fixed in code"
         redirects = bool(self.fn.returns_values) and all(
             isinstance(value, Call) and callee(value) in REDIRECT_CALLS for value in self.fn.returns_values)
+        clamps = {**helper_clamps(self.module, self.fn), **body_clamps(self.fn)}
         return BodyFacts(returns, detail, list(dict.fromkeys(pagination)), cap, queries, arguments, helpers, fixed,
-                         body_clamps(self.fn), redirects)
+                         clamps, redirects)
 
     def fixed_value(self, expr: Expr, depth: int) -> bool:
         """Constants, literals of constants, ALL_CAPS module constants, and lists built from them or from an
@@ -763,6 +764,25 @@ class _Body:
         if key is not None and key not in arguments:
             arguments[key] = Parameter(key, "query", None, expr_text(default) if default is not None else None,
                                        Location(self.path, call.span))
+
+
+def helper_clamps(module: Module, fn: Function) -> dict[str, str]:
+    """Names `fn` hands to a function of its own module that bounds the parameter receiving them
+    (`build_page(stmt, limit=limit)` where `build_page` does `min(limit, MAX_LIMIT)`). One level deep."""
+    helpers = {helper.name: helper for helper in module.top_level_functions() if helper is not fn}
+    clamps: dict[str, str] = {}
+    for expr in function_exprs(fn):
+        for call in iter_calls(expr):
+            helper = helpers.get(call.func.dotted) if isinstance(call.func, Name) else None
+            bounded = body_clamps(helper) if helper is not None else {}
+            if helper is None or not bounded:
+                continue
+            for index, param in enumerate(helper.params):
+                argument = call_argument(call, index, param.name) if param.kind == "positional" else \
+                    call.kwarg(param.name)
+                if isinstance(argument, Name) and "." not in argument.dotted and param.name in bounded:
+                    clamps.setdefault(argument.dotted, bounded[param.name])
+    return clamps
 
 
 def body_clamps(fn: Function) -> dict[str, str]:

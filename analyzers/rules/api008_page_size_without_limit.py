@@ -7,7 +7,8 @@ including `LimitOffsetPagination` as `DEFAULT_PAGINATION_CLASS`.
 A bound counts wherever it is written: `Query(50, le=200)`, `Annotated[int, Query(le=200)]`, `conint(le=200)`,
 `Field(50, le=200)` on a class used as a dependency, a clamp in the body (`limit = min(limit, 200)`, `if limit > 200:
 limit = 200`), a guard that refuses larger values (`if limit > 200: raise HTTPException(422)`, or `abort(400)`) in
-the handler or in the dependency that gives the value, or Flask-SQLAlchemy's `paginate(..., per_page=n)`, which caps
+the handler, in the dependency that gives the value or in a function of the handler's module it hands the value to
+(`page_rows(rows, limit=limit)` doing `min(limit, 200)`), or Flask-SQLAlchemy's `paginate(..., per_page=n)`, which caps
 it (`max_per_page`, 100 by default). A helper that returns the marker (`limit: int = LimitBody()` where `LimitBody`
 returns `Depends(get_limit)` or `Query(50, le=200)`) is read for what it returns, in any module.
 
