@@ -45,7 +45,7 @@ from __future__ import annotations
 
 import ast
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
 
 from analyzers.extractors.callgraph import MethodIndex, SerializerSave, save_targets, serializer_saves
@@ -286,9 +286,11 @@ class Query:
     write: bool = False
 
 
-def recognise_query(module: Module, call: Call, values: dict[str, list[Expr]] | None = None) -> Query | None:
+def recognise_query(module: Module, call: Call, values: dict[str, list[Expr]] | None = None,
+                    branches: Sequence[tuple[Span, ...]] = ()) -> Query | None:
     """What query a call chain runs, if it runs one (reads and writes alike). `values`: the function's locals,
-    for a statement built first (`statement = select(Order)`, then `session.exec(statement)`)."""
+    for a statement built first (`statement = select(Order)`, then `session.exec(statement)`), and `branches`
+    the bodies of its if statements (a filter added under an `if` alone may not apply)."""
     chain = links(call)
     if not chain:
         return None
@@ -317,17 +319,45 @@ def recognise_query(module: Module, call: Call, values: dict[str, list[Expr]] | 
         statement = _select_query(module, first)
         model = _root_model(first) or (statement.model if statement else "?")
         return Query("flask_sqlalchemy", model, f"{receiver}.{method}", [method], models_only=False)
+    refined: list[str] = []
     if isinstance(first, Name) and values and first.dotted in values and method in SQLALCHEMY_READS:
+        refined = _refinements(first.dotted, values[first.dotted], branches)
         first = next((value for value in values[first.dotted] if isinstance(value, Call)), first)
     if method in SQLALCHEMY_READS:
         found = _session_query(module, receiver, method, first, head_call, rest)
         if found is not None:
+            found.methods[1:1] = refined
             return found
     if method in DBAPI_READS and any(hint in receiver.rsplit(".", 1)[-1].lower() for hint in CURSOR_HINTS):
         sql = _string_start(first)
         if sql is not None and SQL_START.match(sql):
             return Query("sql", "?", f"{receiver}.{method}", [method, *rest], models_only=False)
     return None
+
+
+def _refinements(name: str, assigned: list[Expr], branches: Sequence[tuple[Span, ...]]) -> list[str]:
+    """What later assignments add to a statement built step by step: `stmt = stmt.where(...)` adds "where";
+    `stmt = restrict(stmt, ...)` hands it to a function that may filter it, "?" (anything but unbounded).
+    Under an if statement they count only when every one of its bodies (at least two: an `else` too) adds
+    something: `if f: stmt = stmt.where(f)` alone leaves the unfiltered path."""
+    steps = [(value, _refinement(name, value)) for value in assigned[1:]]
+    steps = [(value, methods) for value, methods in steps if methods]
+    added: list[str] = []
+    for value, methods in steps:
+        bodies = next((bodies for bodies in branches if any(within(value.span, body) for body in bodies)), None)
+        if bodies is None or (len(bodies) > 1 and all(
+                any(within(other.span, body) for other, _ in steps) for body in bodies)):
+            added.extend(methods)
+    return added
+
+
+def _refinement(name: str, value: Expr) -> list[str]:
+    chain = links(value)
+    if chain and chain[0].name.split(".", 1)[0] == name:
+        return [*chain[0].name.split(".")[1:], *(link.name for link in chain[1:])]
+    if isinstance(value, Call) and any(isinstance(arg, Name) and arg.dotted == name for arg in value.args):
+        return ["?"]
+    return []
 
 
 def _session_query(module: Module, receiver: str, method: str, first: Expr | None, head_call: Call | None,
@@ -485,7 +515,7 @@ class Scope:
         if depth > MAX_DEPTH or expr is None:
             return None
         if isinstance(expr, Call):
-            return recognise_query(self.module, expr, self.values)
+            return recognise_query(self.module, expr, self.values, self.fn.branches)
         if isinstance(expr, Name) and expr.dotted in self.values:
             for value in self.values[expr.dotted]:
                 found = self.local_query(value, depth + 1)
@@ -790,7 +820,7 @@ class _FunctionScan:
         """`recognise_query` once per call (each concern asks about the same calls)."""
         key = id(call)
         if key not in self._recognised:
-            self._recognised[key] = recognise_query(self.module, call, self.scope.values)
+            self._recognised[key] = recognise_query(self.module, call, self.scope.values, self.fn.branches)
         return self._recognised[key]
 
     def site(self, kind: str, callee: str, span: Span, in_loop: bool = False,

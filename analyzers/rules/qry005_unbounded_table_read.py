@@ -3,7 +3,9 @@ Flags a whole table read into memory while serving a request, with no filter, `W
 `session.query(Order).all()`, `Order.query.all()`, `session.scalars(select(Order)).all()`,
 `session.exec(select(Order)).all()`, and Django `Order.objects.all()` once it is materialised (`list()`,
 `len()`, iteration, a serializer with `many=True`). Ordering, eager loading and column selection do not bound
-a query; `filter`, `where`, `get`, `first`, `limit`, `paginate` or a slice do.
+a query; `filter`, `where`, `get`, `first`, `limit`, `paginate` or a slice do, also when a statement built step by
+step gets them later (`stmt = stmt.where(...)`, or `stmt = restrict(stmt, user)`, a function that may filter it),
+unconditionally or in every branch of an `if`/`else` (`if f: stmt = stmt.where(f)` alone leaves the unfiltered path).
 
 Not reported: rows a `GET` endpoint returns (whether they need paging is `list-endpoint-without-pagination`'s
 finding, API001), a lazy Django queryset returned unevaluated (`get_queryset`), aggregates (`select(func.count())`),
