@@ -324,6 +324,21 @@ def fills_time(expr: Expr | None) -> bool:
     return False
 
 
+# Zero-argument calls that are not a SQL function the database evaluates.
+_NOT_SQL_FUNCTIONS = frozenset({"text", "literal", "literal_column", "null", "true", "false", "FetchedValue",
+                                "DefaultClause"})
+
+
+def server_clock(expr: Expr | None, column_type: str | None) -> bool:
+    """A `server_default` on a date/time column that calls a SQL function with no arguments: the database's
+    clock, whatever the function is called (`func.now()`, `func.current_timestamp()`, a project's own
+    `FunctionElement` such as Langflow's `AuditDatabaseClock()`). A timestamp column has no other use for one."""
+    if not isinstance(expr, Call) or expr.args or expr.kwargs or last_segment(expr) in _NOT_SQL_FUNCTIONS:
+        return False
+    lowered = (column_type or "").lower()
+    return any(hint in lowered for hint in ("date", "time"))
+
+
 def _is_now_function(dotted: str) -> bool:
     name = dotted.rsplit(".", 1)[-1].lower()
     # a project's own helpers: `now_utc` (Indico), `utc_now`, `_now`
@@ -470,7 +485,8 @@ def parse_column(reader: FileReader, attribute: str, call: Call, where: Span,
         unique=flag(call.kwarg("unique"), unknown=True),
         indexed=flag(call.kwarg("index"), unknown=True),
         nullable=nullable,
-        auto_on_insert=any(fills_time(value) for key, value in options.items() if key in INSERT_DEFAULTS),
+        auto_on_insert=any(fills_time(value) for key, value in options.items() if key in INSERT_DEFAULTS)
+        or server_clock(options.get("server_default"), column_type),
         auto_on_update=any(fills_time(value) or reader.name(value) == "FetchedValue"
                            for key, value in options.items() if key in UPDATE_DEFAULTS),
         options_anchor=reader.location(anchor) if anchor is not None else None,

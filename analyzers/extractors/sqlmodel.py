@@ -36,6 +36,7 @@ from analyzers.extractors.sqlalchemy import (
     parse_table_args,
     python_type,
     reference_of,
+    server_clock,
     string_target,
     tablename_rule_of,
     type_text,
@@ -164,7 +165,8 @@ def _field_column(reader: FileReader, name: str, call: Call, assign: Assign) -> 
         indexed=flag(call.kwarg("index"), unknown=True),
         nullable=nullable,
         auto_on_insert=fills_time(call.kwarg("default_factory")) or any(
-            fills_time(extra.get(key)) for key in ("server_default", "default")),
+            fills_time(extra.get(key)) for key in ("server_default", "default"))
+        or server_clock(extra.get("server_default"), written_type or column_type),
         auto_on_update=any(fills_time(extra.get(key)) for key in ("onupdate", "server_onupdate")),
         options_anchor=reader.location(anchor) if anchor is not None else None,
         declaration_text=reader.text(call.span),

@@ -1,6 +1,8 @@
 """## What it does
 Flags a table with no column that records when each row was created (`created_at`, `created`,
-`inserted_at`, `date_created`, ...).
+`inserted_at`, `date_created`, ...). A date/time column of any name that the insert fills with the current time
+counts too: `default=datetime.now`, `server_default=func.now()`, or a `server_default` calling any SQL function
+without arguments (a project's own clock `FunctionElement`).
 
 Timestamps count wherever they come from: the model itself, an abstract base or mixin in another module,
 the framework, or a later migration that adds the column. Pure join tables (only foreign keys) are exempt.
