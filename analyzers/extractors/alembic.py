@@ -5,7 +5,7 @@ A revision file is recognised by its content, wherever it lives: module-level `r
 (and the module's own helpers it calls) into `SchemaOp`s: `op.create_table(...)` with its columns and
 constraints, `add_column`, `drop_column`,
 `create_index`, `drop_index`, `create_foreign_key`, `drop_constraint`, `create_unique_constraint`,
-`rename_table`, `alter_column(new_column_name=)`, `drop_table`, the same inside
+`rename_table`, `alter_column(new_column_name=, type_=)`, `drop_table`, the same inside
 `with op.batch_alter_table(...) as batch_op:`, and `op.execute("<SQL>")` through the SQL extractor.
 `downgrade()` is ignored: the schema is what upgrading to head produces.
 
@@ -223,8 +223,7 @@ class _RevisionReader:
             name = const_str(arguments.get("column_name"))
             return [SchemaOp("drop_column", table, location, name=name)] if name else []
         if method == "alter_column":
-            old, new = const_str(arguments.get("column_name")), const_str(call.kwarg("new_column_name"))
-            return [SchemaOp("rename_column", table, location, name=old, new_name=new)] if old and new else []
+            return self.alter_column(call, table, const_str(arguments.get("column_name")), location)
         if method == "create_index":
             index = self.index(call, arguments, location)
             return [SchemaOp("create_index", table, location, index=index, name=index.name)] if index else []
@@ -328,6 +327,22 @@ class _RevisionReader:
                                              on_update=_upper(arg.kwarg("onupdate")), location=location,
                                              name=_name(arg.kwarg("name")))
         return column, foreign_key
+
+    @staticmethod
+    def alter_column(call: Call, table: str, old: str | None, location: Location) -> list[SchemaOp]:
+        """`alter_column("t", "c", type_=sa.DateTime(timezone=True))` changes the type (a later revision's
+        `timestamptz` supersedes the first one's naive type); `new_column_name=` renames it, after."""
+        if not old:
+            return []
+        ops: list[SchemaOp] = []
+        type_expr = call.kwarg("type_")
+        if type_expr is not None:
+            ops.append(SchemaOp("alter_column_type", table, location, name=old,
+                                column=Column(name=old, type=_type_text(type_expr), location=location)))
+        new = const_str(call.kwarg("new_column_name"))
+        if new:
+            ops.append(SchemaOp("rename_column", table, location, name=old, new_name=new))
+        return ops
 
     def table_constraint(self, table: Table, kind: str, call: Call) -> None:
         location = self.location(call)

@@ -37,7 +37,7 @@ class SchemaOp:
     """One schema change, from a SQL statement or an Alembic operation.
 
     action: create_table | drop_table | rename_table | add_column | drop_column | rename_column |
-    create_index | drop_index | add_foreign_key | drop_constraint | add_primary_key.
+    alter_column_type | create_index | drop_index | add_foreign_key | drop_constraint | add_primary_key.
     """
 
     action: str
@@ -901,6 +901,8 @@ def _apply(replay: Replay, op: SchemaOp, step: str, origin_detail: str) -> None:
         history.drop_column(op.table, op.name)
     elif op.action == "rename_column" and op.name and op.new_name:
         history.rename_column(op.table, op.name, op.new_name)
+    elif op.action == "alter_column_type" and op.name and op.column is not None:
+        _alter_type(history.table(op.table), op.name, op.column)
     elif op.action == "create_index" and op.index is not None:
         history.create_index(op.table, op.index)
     elif op.action == "drop_index" and op.name:
@@ -913,6 +915,17 @@ def _apply(replay: Replay, op: SchemaOp, step: str, origin_detail: str) -> None:
         current = history.table(op.table)
         if current is not None:
             current.primary_key = op.columns
+
+
+def _alter_type(table: Table | None, name: str, altered: Column) -> None:
+    """The column's type from now on; where it was first declared stays its location."""
+    column = table.columns.get(name) if table is not None else None
+    if column is None or altered.type is None:
+        return
+    column.type = altered.type
+    column.type_location = None
+    for key in ("type_from", "python_type", "type_source"):
+        column.attributes.pop(key, None)
 
 
 def _rename_table(replay: Replay, old: str, new: str) -> None:
