@@ -209,7 +209,8 @@ def advice(project: Project, column: Column, declaration: TableDeclaration | Non
     if column.attributes.get("type_from") == "sqlmodel_utc":
         return "fill it with datetime.now(timezone.utc) (SQLModel's UTCDateTime rejects naive values)"
     if column.attributes.get("type_from") == "sqlmodel":
-        return "use Field(sa_type=DateTime(timezone=True)) and an aware default (datetime.now(timezone.utc))"
+        return ("use Field(sa_type=DateTime(timezone=True)) or require sqlmodel>=0.0.45 (which maps datetime to a "
+                "zone-aware type), and an aware default (datetime.now(timezone.utc))")
     if column.attributes.get("type_from") == "annotation":
         return "use mapped_column(DateTime(timezone=True)) or map datetime in the base's type_annotation_map"
     return "use DateTime(timezone=True) and an aware default (func.now(), datetime.now(timezone.utc))"
