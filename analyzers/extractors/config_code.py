@@ -181,6 +181,7 @@ PURE_CALLS = frozenset({
 })
 PURE_VERBS = frozenset({"parse", "parser", "decode", "encode", "loads", "dumps", "deserialize", "validate",
                         "convert", "coerce"})
+CATCH_ALL_TYPES = frozenset({"Exception", "BaseException", "builtins.Exception", "builtins.BaseException"})
 TRACEBACK_FORMATTERS = frozenset({"traceback.format_exc", "traceback.format_exception", "traceback.format_tb",
                                   "traceback.format_stack"})
 
@@ -617,10 +618,49 @@ class _PythonFile:
     # ---- SRV006: broad except clauses
 
     def excepts(self) -> None:
+        catch_alls = self.catch_all_handlers()
         for fn in self.module.functions:
             for clause in fn.excepts:
                 if self.broad(clause):
                     self.except_fact(fn, clause)
+            if fn.qualname in catch_alls:
+                self.catch_all_fact(fn, catch_alls[fn.qualname])
+
+    def catch_all_handlers(self) -> dict[str, str]:
+        """Functions the app calls for every unhandled exception → how they are registered:
+        `@app.exception_handler(Exception)` (FastAPI, Starlette), `@app.errorhandler(Exception)` (Flask),
+        `app.add_exception_handler(Exception, handler)`."""
+        found: dict[str, str] = {}
+        for fn in self.module.functions:
+            for decorator in fn.decorators:
+                if isinstance(decorator, Call) and self.registers_catch_all(decorator, 0):
+                    found[fn.qualname] = f"{_last(expr_text(decorator.func))}({expr_text(decorator.args[0])})"
+        for call in [*self.module.calls, *(call for fn in self.module.functions for call in fn.calls)]:
+            if (self.registers_catch_all(call, 0) and _last(expr_text(call.func)) == "add_exception_handler"
+                    and len(call.args) > 1 and isinstance(call.args[1], Name)):
+                found.setdefault(call.args[1].dotted, f"add_exception_handler({expr_text(call.args[0])})")
+        return found
+
+    def registers_catch_all(self, call: Call, index: int) -> bool:
+        if _last(expr_text(call.func)) not in ("exception_handler", "errorhandler", "add_exception_handler"):
+            return False
+        caught = call.args[index] if len(call.args) > index else None
+        return isinstance(caught, Name) and self.resolve(caught) in CATCH_ALL_TYPES
+
+    def catch_all_fact(self, fn: Function, registration: str) -> None:
+        """A catch-all handler that answers with the exception's text sends internals to every client whose
+        request fails in a way nobody expected: the place where leaks matter most."""
+        positional = [param.name for param in fn.params if param.kind == "positional"]
+        if not positional:
+            return
+        error = positional[-1]  # (request, exc) in FastAPI and Starlette, (error) in Flask
+        calls = [call for outer in fn.calls for call in iter_calls(outer)]
+        returns = [value for value in fn.returns_values if value is not None]
+        clause = ExceptClause((), error, fn.span, fn.span, fn.span, False, ())
+        leak, via = self.leak(clause, calls, returns)
+        if leak:
+            self.fact("broad_except", registration, fn.name_span, fn, leak=leak, leak_via=via, catch_all="true",
+                      types="Exception")
 
     def broad(self, clause: ExceptClause) -> bool:
         if not clause.types:

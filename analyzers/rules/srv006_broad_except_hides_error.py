@@ -13,7 +13,10 @@ one of them) that make an error disappear or hand it to the client:
   (`return {"error": str(e)}, 500`). Not when the try block only parses or converts (see below): the text
   then describes the client's own input (`Invalid JSON payload: Expecting value: line 1 column 1`). Nor in a
   block that runs for some exception types only (`if isinstance(e, Conflict): raise HTTPException(409,
-  str(e))`): that is a narrow handler for an error the code raises on purpose, written inside the broad one.
+  str(e))`): that is a narrow handler for an error the code raises on purpose, written inside the broad one;
+- the app's handler for every unhandled exception when it answers with the exception's text:
+  `@app.exception_handler(Exception)` (FastAPI, Starlette), `@app.errorhandler(Exception)` (Flask) or
+  `app.add_exception_handler(Exception, handler)` returning `{"message": str(exc)}`.
 
 Not reported (unless `strict`): swallows in functions no request or job reaches (client libraries, command-line
 tools, scripts: their callers decide what a failure means); handlers that carry on with a value they chose
@@ -117,6 +120,9 @@ def leak(project: Project, site: CallSite) -> str | None:
     detail = site.detail
     if not detail.get("leak") or detail.get("converts"):
         return None
+    if detail.get("catch_all"):  # registered with the app: it answers every request that fails unexpectedly
+        return (f"the app's handler for every unhandled exception (`{site.callee}`) sends {detail['leak']} to the "
+                f"client: it leaks internals of any failure; log the exception and answer with a generic message")
     request = serving(project, site.function)
     handler = project.request_path().get(site.function or "")
     # A helper returning the text may hand it to a caller that logs it; only the handler's return reaches the client.
