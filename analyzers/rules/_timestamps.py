@@ -21,7 +21,10 @@ _CAMEL_HUMP = re.compile(r"([a-z0-9])([A-Z])")
 
 # Words that name a row's creation or last modification, and the units a timestamp column's name may end with
 # (`creation_time_ms`, `last_updated_timestamp`, `createdAt`): MLflow stores epoch milliseconds under such names.
-CREATED_WORDS = frozenset({"created", "creation", "create", "inserted", "insert", "added"})
+# The moment a row arrived is its creation: `ingested_at`, `recorded_at`, `logged_at`, `received_at` (Langflow,
+# Indico). Not `submitted`/`registered`: a draft is created before it is submitted.
+CREATED_WORDS = frozenset({"created", "creation", "create", "inserted", "insert", "added", "ingested", "recorded",
+                           "logged", "received"})
 UPDATED_WORDS = frozenset({"updated", "update", "modified", "modification", "changed", "edited"})
 TIME_UNITS = frozenset({"at", "on", "time", "timestamp", "ts", "date", "datetime", "dt", "ms", "millis", "ns",
                         "nano", "nanos", "unix", "epoch", "utc"})

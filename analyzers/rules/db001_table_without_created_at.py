@@ -37,7 +37,8 @@ tables that only migrations declare, `ALTER TABLE ... ADD COLUMN` for SQL).
   (default: created_at, created, created_on, created_date, created_time, creation_date, date_created,
   inserted_at, insert_time, create_time, time_created, createdAt). Names of the same shape count too: a
   creation word leading, then only time units (`creation_time_ms`, `created_timestamp`: epoch numbers
-  under such names are timestamps as well).
+  under such names are timestamps as well); the moment a row arrived counts as its creation (`ingested_at`,
+  `recorded_at`, `logged_at`, `received_at`), unlike `submitted_at` (a draft exists before it is submitted).
 - `column`: the column name the fix adds (default `created_at`).
 """
 
