@@ -355,6 +355,9 @@ class Project:
     apps: list[App] = field(default_factory=list)
     # Where a setting of `settings` was declared (e.g. "django.use_tz" → the `USE_TZ = False` line).
     setting_locations: dict[str, Location] = field(default_factory=dict)
+    # Functions the framework runs around every request (a Flask `before_request` hook, a FastAPI HTTP middleware,
+    # a Django middleware's methods) → how they are named in messages ("middleware LocaleMiddleware").
+    request_hooks: dict[str, str] = field(default_factory=dict)
     # What several rules derive from the finished model (e.g. the column sites DB005, DB006 and DB008 all read),
     # computed by the first rule that asks. Valid because rules never change the project, and every check
     # resolves a new one.
@@ -364,7 +367,8 @@ class Project:
         return self.tables.get(name) or self.tables.get(name.lower())
 
     def request_path(self) -> dict[str, str]:
-        """Functions that run while serving a request: qualified name → the endpoint handler reaching it."""
+        """Functions that run while serving a request: qualified name → the endpoint handler reaching it, or the
+        request hook (`request_hooks`) for the hooks and what they call."""
         return self.derived("request_path", _request_path)
 
     def derived(self, key: str, compute: Callable[[Project], DerivedT]) -> DerivedT:
@@ -384,7 +388,9 @@ class Project:
 
 
 def _request_path(project: Project) -> dict[str, str]:
-    return reach(project, [(endpoint.handler, endpoint.handler) for endpoint in project.endpoints])
+    # Hooks go last: taken first, what they run is labelled by the hook, not by whichever view reached it first.
+    return reach(project, [*((endpoint.handler, endpoint.handler) for endpoint in project.endpoints),
+                           *((hook, hook) for hook in sorted(project.request_hooks))])
 
 
 def reach(project: Project, roots: list[tuple[str, str]], avoid: Container[str] = ()) -> dict[str, str]:

@@ -99,6 +99,11 @@ class RequestHook:
     framework: str
 
 
+# What Django runs of a middleware class on every request.
+MIDDLEWARE_METHODS = ("__call__", "process_request", "process_view", "process_response", "process_exception",
+                      "process_template_response")
+
+
 @dataclass(frozen=True, slots=True)
 class AtomicRequests:
     """Django's `ATOMIC_REQUESTS = True` in a DATABASES entry: every view runs in a transaction."""
@@ -1373,6 +1378,25 @@ def _depends_target(module: Module, expr: Expr | None) -> str | None:
     return f"{module.module}.{argument.dotted}"
 
 
+def _django_middleware_methods(builder: ModelBuilder) -> dict[str, str]:
+    """The methods of the project's own middleware classes (settings `MIDDLEWARE`) that run around every Django
+    request → "middleware <class>": what they do is on every view's request path."""
+    from analyzers.extractors.apps import DjangoSettingsDecl  # the settings are read there
+
+    found: dict[str, str] = {}
+    for _, settings in builder.records(DjangoSettingsDecl):
+        for dotted in settings.middleware or ():
+            ref = builder.lookup(dotted)
+            if ref is None:
+                continue
+            for current in [ref, *builder.ancestors(ref)]:
+                for fn in current.cls.methods:
+                    name = f"{current.module.module}.{fn.qualname}"
+                    if fn.name in MIDDLEWARE_METHODS and name in builder.project.functions:
+                        found.setdefault(name, f"middleware {ref.cls.name}")
+    return found
+
+
 def _hooks(module: Module) -> Iterator[RequestHook]:
     for fn in module.top_level_functions():
         for decorator in fn.decorators:
@@ -1445,9 +1469,17 @@ def resolve(builder: ModelBuilder) -> None:
         if caller is not None and target is not None and target != edge.caller:
             caller.calls.add(target)
     hooks = [(hook, builder.function_named(hook.function)) for _, hook in builder.records(RequestHook)]
+    for hook, name in hooks:
+        if name is not None:
+            kind = "before_request hook" if hook.framework == "flask" else "HTTP middleware"
+            project.request_hooks.setdefault(name, f"{kind} {name.rsplit('.', 1)[-1]}()")
+    middleware = _django_middleware_methods(builder)
+    project.request_hooks.update(middleware)
     for endpoint in project.endpoints:
         handler = functions.get(endpoint.handler)
         if handler is None:
             continue
         handler.calls.update(name for hook, name in hooks if name is not None and hook.framework == endpoint.framework)
+        if endpoint.framework in ("django", "drf"):
+            handler.calls.update(middleware)
     project._derived.pop("request_path", None)  # the call graph grew: computed again on first use

@@ -40,6 +40,8 @@ def serving(project: Project, function: str | None) -> str | None:
     handler = project.request_path().get(function)
     if handler is None:
         return None
+    if handler in project.request_hooks:
+        return f"every request ({project.request_hooks[handler]})"
     endpoint = endpoint_of(project, handler)
     if endpoint is None:
         return short_name(handler)
