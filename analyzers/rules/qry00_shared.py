@@ -5,39 +5,18 @@ from __future__ import annotations
 
 import re
 
-from analyzers.model import CallSite, Project
-from analyzers.rules._http_rules import endpoint_of
+from analyzers.model import CallSite
+
+# The same answers as the configuration and server rules give (re-exported for the QRY rules).
+from analyzers.rules.cfg00_shared import serving as serving
+from analyzers.rules.cfg00_shared import short_name as short_name
 
 _TEST_PATH = re.compile(r"(^|/)(tests?|testing)/|(^|/)test_[^/]*\.py$|_tests?\.py$|(^|/)conftest\.py$")
 _MIGRATION_PATH = re.compile(r"(^|/)(migrations|alembic|versions)/")
 
 
-def serving(project: Project, function: str | None) -> str | None:
-    """How the request that runs `function` is named ("GET /orders"), or None when no request runs it."""
-    if function is None:
-        return None
-    handler = project.request_path().get(function)
-    if handler is None:
-        return None
-    if handler in project.request_hooks:
-        return f"every request ({project.request_hooks[handler]})"
-    endpoint = endpoint_of(project, handler)
-    if endpoint is None:
-        return handler.rsplit(".", 1)[-1] + "()"
-    return f"{'/'.join(endpoint.methods)} {endpoint.path or '/'}"
-
-
 def is_test_or_migration(path: str) -> bool:
     return bool(_TEST_PATH.search(path) or _MIGRATION_PATH.search(path))
-
-
-def short_name(function: str | None) -> str:
-    """`app.services.orders.create_order` → `create_order()`; methods keep their class."""
-    if not function:
-        return "module level"
-    parts = function.replace(".<locals>", "").split(".")
-    tail = parts[-2:] if len(parts) > 1 and parts[-2][:1].isupper() else parts[-1:]
-    return ".".join(tail) + "()"
 
 
 def ordinal_fingerprints(sites: list[CallSite], key: str) -> dict[int, str]:
