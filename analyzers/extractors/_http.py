@@ -428,7 +428,7 @@ class BodyFacts:
     redirects: bool = False
 
 
-# Calls that answer with a redirect.
+# Calls that answer with a redirect (Flask, Django, Starlette/FastAPI).
 REDIRECT_CALLS = frozenset({"RedirectResponse", "redirect", "HttpResponseRedirect", "HttpResponsePermanentRedirect"})
 
 

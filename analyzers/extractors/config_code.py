@@ -633,18 +633,18 @@ class _PythonFile:
         found: dict[str, str] = {}
         for fn in self.module.functions:
             for decorator in fn.decorators:
-                if isinstance(decorator, Call) and self.registers_catch_all(decorator, 0):
+                if isinstance(decorator, Call) and self.registers_catch_all(decorator):
                     found[fn.qualname] = f"{_last(expr_text(decorator.func))}({expr_text(decorator.args[0])})"
         for call in [*self.module.calls, *(call for fn in self.module.functions for call in fn.calls)]:
-            if (self.registers_catch_all(call, 0) and _last(expr_text(call.func)) == "add_exception_handler"
+            if (self.registers_catch_all(call) and _last(expr_text(call.func)) == "add_exception_handler"
                     and len(call.args) > 1 and isinstance(call.args[1], Name)):
                 found.setdefault(call.args[1].dotted, f"add_exception_handler({expr_text(call.args[0])})")
         return found
 
-    def registers_catch_all(self, call: Call, index: int) -> bool:
+    def registers_catch_all(self, call: Call) -> bool:
         if _last(expr_text(call.func)) not in ("exception_handler", "errorhandler", "add_exception_handler"):
             return False
-        caught = call.args[index] if len(call.args) > index else None
+        caught = call.args[0] if call.args else None
         return isinstance(caught, Name) and self.resolve(caught) in CATCH_ALL_TYPES
 
     def catch_all_fact(self, fn: Function, registration: str) -> None:

@@ -48,6 +48,7 @@ import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
 
+from analyzers.extractors.apps import DjangoSettingsDecl
 from analyzers.extractors.callgraph import MethodIndex, SerializerSave, save_targets, serializer_saves
 from analyzers.facts import SourceFile
 from analyzers.model import CallSite, Location, Position, Span, encode_span
@@ -1381,8 +1382,6 @@ def _depends_target(module: Module, expr: Expr | None) -> str | None:
 def _django_middleware_methods(builder: ModelBuilder) -> dict[str, str]:
     """The methods of the project's own middleware classes (settings `MIDDLEWARE`) that run around every Django
     request → "middleware <class>": what they do is on every view's request path."""
-    from analyzers.extractors.apps import DjangoSettingsDecl  # the settings are read there
-
     found: dict[str, str] = {}
     for _, settings in builder.records(DjangoSettingsDecl):
         for dotted in settings.middleware or ():

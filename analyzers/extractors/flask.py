@@ -40,6 +40,7 @@ from analyzers.extractors._http import (
     scoped_calls,
     status_of,
     strings_of,
+    within,
 )
 from analyzers.facts import SourceFile
 from analyzers.model import Endpoint, Location, Parameter, ParameterSource, ReturnKind
@@ -231,11 +232,9 @@ def _rule_calls(module: Module, path: str) -> list[FlaskRoute]:
 def _rules_of(module: Module, fn: Function | None, call: Call, rule: Expr | None) -> tuple[str, ...]:
     """The rule of an `add_url_rule` call; each item of a literal list the rule is looped over
     (`for rule in [CREATE_USER, AJAX_CREATE_USER]: app.add_url_rule(rule=rule, ...)`, MLflow)."""
-    if isinstance(rule, Name) and fn is not None:
-        for span, iterable, names in fn.loop_sources:
-            if (rule.dotted in names and isinstance(iterable, Seq) and span.start <= call.span.start
-                    and call.span.end <= span.end):
-                return tuple(text for text in (path_text(module, item) for item in iterable.items) if text)
+    iterable = _looped_over(fn, rule, call) if fn is not None else None
+    if isinstance(iterable, Seq):
+        return tuple(text for text in (path_text(module, item) for item in iterable.items) if text)
     text = path_text(module, rule)
     return (text,) if text is not None else ()
 
@@ -460,11 +459,18 @@ def _registration_in(fn: Function) -> _Registration | None:
         forwards = call.star
         if rule.dotted in params:
             return _Registration(owner, rule.dotted, False, view.dotted, forwards)
-        for span, iterable, names in fn.loop_sources:
-            if (rule.dotted in names and isinstance(iterable, Name) and iterable.dotted in params
-                    and span.start <= call.span.start and call.span.end <= span.end):
-                return _Registration(owner, iterable.dotted, True, view.dotted, forwards)
+        iterable = _looped_over(fn, rule, call)
+        if isinstance(iterable, Name) and iterable.dotted in params:
+            return _Registration(owner, iterable.dotted, True, view.dotted, forwards)
     return None
+
+
+def _looped_over(fn: Function, name: Expr | None, call: Call) -> Expr | None:
+    """What a loop around `call` iterates when it binds `name` (`for route in routes:` → `routes`)."""
+    if not isinstance(name, Name):
+        return None
+    return next((iterable for span, iterable, names in fn.loop_sources
+                 if name.dotted in names and within(call.span, span)), None)
 
 
 def _bind(fn: Function, call: Call) -> dict[str, Expr]:

@@ -37,7 +37,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from analyzers.extractors._http import callee, names_in, receiver, status_of, walk
+from analyzers.extractors._http import REDIRECT_CALLS, callee, names_in, receiver, status_of, walk
 from analyzers.facts import SourceFile
 from analyzers.model import CallSite, FunctionInfo, Location, Span
 from analyzers.pysyntax import (
@@ -63,7 +63,6 @@ WEB_PACKAGES = ("fastapi", "starlette", "flask", "django", "rest_framework", "qu
 STARLETTE_RESPONSES = frozenset({"JSONResponse", "ORJSONResponse", "UJSONResponse", "Response", "PlainTextResponse",
                                  "HTMLResponse"})
 DJANGO_RESPONSES = frozenset({"JsonResponse", "HttpResponse"})
-REDIRECTS = frozenset({"redirect", "RedirectResponse", "HttpResponseRedirect"})
 HTTP_EXCEPTIONS = frozenset({"fastapi.HTTPException", "fastapi.exceptions.HTTPException",
                              "starlette.exceptions.HTTPException"})
 # DRF exceptions rendered as {"detail": ...}, with their default status.
@@ -289,7 +288,7 @@ class _Function:
                 return {"body": "value", "via": "make_response", "status": "dynamic"}
             return self.tuple_response(Seq(call.span, "tuple", call.args), depth) if len(call.args) >= 2 else \
                 {**self.response(call.args[0], depth + 1), "via": "make_response"}
-        if name in REDIRECTS:
+        if name in REDIRECT_CALLS:
             return {"body": "redirect", "via": name, "status": "302"}
         if name in STARLETTE_RESPONSES and (qualified.startswith(("fastapi", "starlette")) or name != "Response"):
             content = call.args[0] if call.args else call.kwarg("content")
